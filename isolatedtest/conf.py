@@ -1,0 +1,73 @@
+"""Read and check the ``ISOLATEDTEST`` setting."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+SETTING = "ISOLATEDTEST"
+KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS")
+
+
+class ConfigurationError(CommandError):
+    """The ISOLATEDTEST setting or the CACHES it refers to are wrong."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the user asked of isolatedtest in settings."""
+
+    exclude_aliases: frozenset[str] = frozenset()
+    persistent_keys: tuple[str, ...] = ()
+
+    def persistent_matcher(self) -> re.Pattern[str] | None:
+        """Return one regex for all PERSISTENT_KEYS patterns, or None."""
+        if not self.persistent_keys:
+            return None
+        return re.compile(
+            "|".join(fnmatch.translate(pattern) for pattern in self.persistent_keys)
+        )
+
+
+def _string_list(value: object, name: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise ConfigurationError(
+            f"{SETTING}[{name!r}] must be a list of strings, got {value!r}."
+        )
+    for item in value:
+        if not isinstance(item, str):
+            raise ConfigurationError(
+                f"{SETTING}[{name!r}] must be a list of strings; {item!r} is not a "
+                "string."
+            )
+    return tuple(value)
+
+
+def load_config() -> Config:
+    """Return the checked ISOLATEDTEST setting; raise ConfigurationError if wrong."""
+    raw = getattr(settings, SETTING, {})
+    if not isinstance(raw, dict):
+        raise ConfigurationError(
+            f"{SETTING} must be a dict with the keys {', '.join(KNOWN_KEYS)}; "
+            f"got {type(raw).__name__}."
+        )
+    unknown = sorted(set(raw) - set(KNOWN_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{SETTING} has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"the known keys are {', '.join(KNOWN_KEYS)}."
+        )
+    aliases = _string_list(raw.get("EXCLUDE_ALIASES", ()), "EXCLUDE_ALIASES")
+    missing = sorted(set(aliases) - set(settings.CACHES))
+    if missing:
+        raise ConfigurationError(
+            f"{SETTING}['EXCLUDE_ALIASES'] names {', '.join(map(repr, missing))}, "
+            f"which CACHES does not define; CACHES has "
+            f"{', '.join(map(repr, settings.CACHES)) or 'no aliases'}."
+        )
+    patterns = _string_list(raw.get("PERSISTENT_KEYS", ()), "PERSISTENT_KEYS")
+    return Config(exclude_aliases=frozenset(aliases), persistent_keys=patterns)

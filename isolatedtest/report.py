@@ -1,0 +1,96 @@
+"""What a run's leaks look like to a person (summary) and to a program (JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from isolatedtest.stores import Leak, Unsupported
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LeakRecord:
+    """One alias's leak, charged to the test or class that left it."""
+
+    scope: str  # "test" or "class"
+    name: str  # the test id, or the class's dotted path
+    leak: Leak
+
+
+def describe(leak: Leak) -> str:
+    """Return 'alias 'x' (LocMemCache 'loc')' for messages."""
+    backend = leak.backend.rsplit(".", 1)[-1]
+    where = f"{backend} {leak.location!r}"
+    return f"alias {leak.alias!r} ({where})" if leak.alias else where
+
+
+def failure_message(scope: str, leaks: list[Leak]) -> str:
+    """Return the --strict failure message for a test's or class's leaks."""
+    parts = [f"{describe(leak)}: {', '.join(map(repr, leak.keys))}" for leak in leaks]
+    return (
+        f"isolatedtest: this {scope} left cache state behind: {'; '.join(parts)}. "
+        f"Delete these keys before the {scope} ends, or, if they may persist, "
+        "list them in ISOLATEDTEST['PERSISTENT_KEYS']."
+    )
+
+
+def summary(records: list[LeakRecord], isolated: bool, verbosity: int) -> str:
+    """Return the lines printed after the run."""
+    if not records:
+        return "isolatedtest: no cache leaks."
+    tests = {r.name for r in records if r.scope == "test"}
+    classes = {r.name for r in records if r.scope == "class"}
+    keys = sum(len(r.leak.keys) for r in records)
+    aliases = sorted({r.leak.alias or r.leak.location for r in records})
+    who = " and ".join(
+        part
+        for part in (_count(len(tests), "test"), _count(len(classes), "class"))
+        if part
+    )
+    fate = "isolation undid it" if isolated else "it was NOT undone (--no-isolation)"
+    lines = [
+        f"isolatedtest: {who} left cache state behind ({_count(keys, 'key')} "
+        f"in {', '.join(map(repr, aliases))}); {fate}."
+    ]
+    if verbosity < 2:
+        lines[0] += " Run with -v 2 to list them, -v 3 for keys."
+        return "\n".join(lines)
+    for record in records:
+        leak = record.leak
+        lines.append(
+            f"  leak: {record.scope} {record.name}: {describe(leak)}, "
+            f"{_count(len(leak.keys), 'key')}"
+        )
+        if verbosity >= 3:
+            lines.extend(f"      {key}" for key in leak.keys)
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    if not n:
+        return ""
+    plural = "es" if noun.endswith("s") else "s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{plural}"
+
+
+def write_json(
+    path: str,
+    records: list[LeakRecord],
+    isolated: bool,
+    strict: bool,
+    unsupported: list[Unsupported],
+) -> None:
+    """Write the machine-readable report (format documented in the README)."""
+    document = {
+        "version": REPORT_VERSION,
+        "isolation": isolated,
+        "strict": strict,
+        "not_isolated": [asdict(item) for item in unsupported],
+        "leaks": [
+            {"scope": r.scope, "name": r.name, **asdict(r.leak)} for r in records
+        ],
+    }
+    Path(path).write_text(json.dumps(document, indent=2) + "\n")

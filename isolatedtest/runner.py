@@ -1,0 +1,235 @@
+"""Compose cache isolation into any DiscoverRunner-based test runner.
+
+Serial runs get a result class that carries the hook. Parallel runs get a
+ParallelTestSuite whose workers build the same hook into their own result
+class; worker-side functions live at module level because multiprocessing
+pickles them by reference.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import unittest
+
+from django.core.management.base import CommandError
+from django.test.runner import DiscoverRunner, ParallelTestSuite
+
+from isolatedtest.conf import load_config
+from isolatedtest.isolation import Isolation
+from isolatedtest.report import LeakRecord, summary, write_json
+from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
+from isolatedtest.stores import build_stores
+
+WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
+
+
+def add_isolation_arguments(parser) -> None:
+    """Add isolatedtest's own command-line options."""
+    group = parser.add_argument_group("cache isolation (isolatedtest)")
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        dest="isolation_strict",
+        help="Fail each test (or class) that leaves cache state behind.",
+    )
+    group.add_argument(
+        "--leak-report",
+        metavar="FILE",
+        dest="isolation_report",
+        help="Write every leak found to FILE as JSON.",
+    )
+    group.add_argument(
+        "--no-isolation",
+        action="store_false",
+        dest="isolation_reset",
+        help="Do not undo cache writes between tests; only find and report "
+        "leaks, to see what isolation prevents.",
+    )
+
+
+class IsolationRunnerMixin:
+    """Mix into a DiscoverRunner subclass to isolate every test's caches."""
+
+    def __init__(
+        self,
+        *args,
+        isolation_strict: bool = False,
+        isolation_report: str | None = None,
+        isolation_reset: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.isolation_strict = isolation_strict
+        self.isolation_report = isolation_report
+        self.isolation_reset = isolation_reset
+        self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
+        self._hook: Hook | None = None
+        self._records: list[LeakRecord] = []
+        self._unsupported: list = []
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        super().add_arguments(parser)
+        add_isolation_arguments(parser)
+
+    def setup_test_environment(self, **kwargs) -> None:
+        # Check the configuration before any database is created.
+        config = load_config()
+        stores, self._unsupported = build_stores(config)
+        self._engine = Isolation(stores, reset=self.isolation_reset)
+        for item in self._unsupported:
+            message = (
+                f"cache alias {item.alias!r} uses {item.backend}, which "
+                "isolatedtest cannot isolate yet"
+            )
+            if self.isolation_strict:
+                raise CommandError(
+                    f"{message}; --strict refuses to run with it. Leave the alias "
+                    f"out with ISOLATEDTEST = {{'EXCLUDE_ALIASES': [{item.alias!r}]}}"
+                    " or run without --strict."
+                )
+            sys.stderr.write(
+                f"isolatedtest: WARNING: {message}: tests that use it are NOT "
+                f"isolated. Silence this with ISOLATEDTEST = "
+                f"{{'EXCLUDE_ALIASES': [{item.alias!r}]}}.\n"
+            )
+        super().setup_test_environment(**kwargs)
+
+    def get_resultclass(self):
+        base = (
+            super().get_resultclass()
+            or getattr(self.test_runner, "resultclass", None)
+            or unittest.TextTestResult
+        )
+        return type(
+            f"Isolated{base.__name__}",
+            (IsolationResultMixin, base),
+            {"hook": self._hook, "records": self._records},
+        )
+
+    def run_suite(self, suite, **kwargs):
+        if isinstance(suite, ParallelTestSuite):
+            suite.isolation_options = {
+                "strict": self.isolation_strict,
+                "reset": self.isolation_reset,
+            }
+        else:
+            self._engine.start_run()
+            self._hook = Hook(self._engine, self.isolation_strict, self._records.append)
+        result = super().run_suite(suite, **kwargs)
+        self._report(result)
+        return result
+
+    def _report(self, result) -> None:
+        stream = getattr(result, "stream", None) or sys.stderr
+        stream.write(
+            summary(self._records, self.isolation_reset, self.verbosity) + "\n"
+        )
+        stream.flush()
+        if self.isolation_report:
+            write_json(
+                self.isolation_report,
+                self._records,
+                isolated=self.isolation_reset,
+                strict=self.isolation_strict,
+                unsupported=self._unsupported,
+            )
+
+
+class IsolatedDiscoverRunner(IsolationRunnerMixin, DiscoverRunner):
+    """DiscoverRunner with cache isolation, for the TEST_RUNNER setting."""
+
+
+def isolated_runner(runner_class: type) -> type[DiscoverRunner]:
+    """Return ``runner_class`` with isolation composed in."""
+    if not (
+        isinstance(runner_class, type) and issubclass(runner_class, DiscoverRunner)
+    ):
+        path = f"{runner_class.__module__}.{runner_class.__qualname__}"
+        raise CommandError(
+            f"The test runner {path} is not based on "
+            "django.test.runner.DiscoverRunner, so isolatedtest cannot add cache "
+            "isolation to it. Base it on DiscoverRunner, or run "
+            "`manage.py test` without isolation."
+        )
+    if issubclass(runner_class, IsolationRunnerMixin):
+        return runner_class
+    return type(
+        f"Isolated{runner_class.__name__}", (IsolationRunnerMixin, runner_class), {}
+    )
+
+
+def isolated_parallel_suite(suite_class: type) -> type:
+    """Return ``suite_class`` with workers that isolate their tests."""
+    if issubclass(suite_class, IsolatedParallelSuiteMixin):
+        return suite_class
+    return type(
+        f"Isolated{suite_class.__name__}", (IsolatedParallelSuiteMixin, suite_class), {}
+    )
+
+
+# Worker side. Each worker process builds its own engine once, in its pool
+# initializer, and wraps the runner class it is handed in a result class that
+# carries the hook. The main process passes options through the environment,
+# which both forked and spawned workers inherit.
+
+_worker_engine: Isolation | None = None
+_worker_strict = False
+_worker_runners: dict[type, type] = {}
+
+
+def _init_worker(*args, **kwargs) -> None:
+    """Set up Django's worker, then this worker's isolation engine."""
+    global _worker_engine, _worker_strict
+    ParallelTestSuite.init_worker(*args, **kwargs)
+    options = json.loads(os.environ[WORKER_OPTIONS_ENV])
+    stores, _ = build_stores(load_config())
+    _worker_engine = Isolation(stores, reset=options["reset"])
+    _worker_strict = options["strict"]
+    if multiprocessing.get_start_method() == "fork":
+        _worker_engine.start_worker()
+    _worker_engine.start_run()
+
+
+def _run_subsuite(args):
+    """Run one subsuite with a runner whose result carries the hook."""
+    runner_class, *rest = args
+    return ParallelTestSuite.run_subsuite((_worker_runner(runner_class), *rest))
+
+
+def _worker_runner(runner_class: type) -> type:
+    if runner_class not in _worker_runners:
+        base = runner_class.resultclass
+        result_class = type(
+            f"Isolated{base.__name__}",
+            (WorkerResultMixin, base),
+            {"engine": _worker_engine, "strict": _worker_strict},
+        )
+        _worker_runners[runner_class] = type(
+            f"Isolated{runner_class.__name__}",
+            (runner_class,),
+            {"resultclass": result_class},
+        )
+    return _worker_runners[runner_class]
+
+
+class IsolatedParallelSuiteMixin:
+    """ParallelTestSuite whose workers isolate their tests."""
+
+    init_worker = _init_worker
+    run_subsuite = _run_subsuite
+    isolation_options: dict
+
+    def run(self, result):
+        previous = os.environ.get(WORKER_OPTIONS_ENV)
+        os.environ[WORKER_OPTIONS_ENV] = json.dumps(self.isolation_options)
+        try:
+            return super().run(result)
+        finally:
+            if previous is None:
+                del os.environ[WORKER_OPTIONS_ENV]
+            else:
+                os.environ[WORKER_OPTIONS_ENV] = previous

@@ -1,0 +1,147 @@
+"""LocMemCache: snapshot and restore the module-level dicts all instances share.
+
+Every LocMemCache instance keeps its data in dicts that live in
+``django.core.cache.backends.locmem``, keyed by LOCATION, and holds
+references to them. Copying those dicts covers every instance at once:
+ones captured at import time, ones created by ``override_settings`` and
+ones used from other threads. Restoring happens in place, under each
+store's own lock, so the references instances hold stay valid. Values are
+pickled bytes, so a shallow copy is an exact copy.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.conf import settings
+from django.core.cache.backends import locmem
+
+from isolatedtest.conf import Config
+from isolatedtest.stores import Leak
+
+BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+_EMPTY: dict = {}
+_MISSING = object()
+
+# {LOCATION: (data copy, expiry copy)} for each non-empty store.
+Snapshot = dict[str, tuple[dict, dict]]
+
+
+class LocMemStore:
+    """Every LocMemCache store of this process."""
+
+    def __init__(self, config: Config) -> None:
+        self._persistent = config.persistent_matcher()
+        self._excluded = frozenset(
+            params.get("LOCATION", "")
+            for alias, params in settings.CACHES.items()
+            if alias in config.exclude_aliases and _is_locmem(params)
+        )
+
+    def snapshot(self) -> Snapshot:
+        expiry = locmem._expire_info
+        return {
+            name: (dict(data), dict(expiry[name]))
+            for name, data in tuple(locmem._caches.items())
+            if data and name not in self._excluded
+        }
+
+    def start_worker(self) -> None:
+        # A forked worker must not start with what its parent had cached.
+        self.rollback({}, report=False)
+
+    def leaks(self, snapshot: Snapshot) -> list[Leak]:
+        return self._settle(snapshot, restore=False, report=True)
+
+    def rollback(self, snapshot: Snapshot, report: bool = True) -> list[Leak]:
+        return self._settle(snapshot, restore=True, report=report)
+
+    def _settle(self, snapshot: Snapshot, restore: bool, report: bool) -> list[Leak]:
+        leaks = []
+        for name, data in tuple(locmem._caches.items()):
+            saved = snapshot.get(name)
+            if saved is None:
+                if not data or name in self._excluded:
+                    continue
+                saved_data, saved_expiry = _EMPTY, _EMPTY
+            else:
+                saved_data, saved_expiry = saved
+                if data == saved_data and locmem._expire_info[name] == saved_expiry:
+                    continue
+            expiry = locmem._expire_info[name]
+            with locmem._locks[name]:
+                if report:
+                    leak = self._leak(name, data, expiry, saved_data)
+                    if leak is not None:
+                        leaks.append(leak)
+                if restore:
+                    self._restore(name, data, expiry, saved_data, saved_expiry)
+        return leaks
+
+    def _leak(self, name: str, data: dict, expiry: dict, saved: dict) -> Leak | None:
+        """Return the keys written since ``saved`` that are still live."""
+        now = time.time()
+        written = [
+            key
+            for key, value in data.items()
+            if saved.get(key, _MISSING) != value
+            and (expiry.get(key) is None or expiry[key] > now)
+        ]
+        if not written:
+            return None
+        alias, prefix = _alias_of(name)
+        keys = tuple(
+            key
+            for key in (_user_key(raw, prefix) for raw in written)
+            if not (self._persistent and self._persistent.match(key))
+        )
+        if not keys:
+            return None
+        return Leak(alias=alias, backend=BACKEND, location=name, keys=keys)
+
+    def _restore(
+        self, name: str, data: dict, expiry: dict, saved: dict, saved_expiry: dict
+    ) -> None:
+        """Make ``data`` equal ``saved`` again, except for persistent keys."""
+        kept = {}
+        if self._persistent:
+            _, prefix = _alias_of(name)
+            kept = {
+                key: (value, expiry.get(key))
+                for key, value in data.items()
+                if self._persistent.match(_user_key(key, prefix))
+            }
+            saved = {
+                key: value
+                for key, value in saved.items()
+                if not self._persistent.match(_user_key(key, prefix))
+            }
+        data.clear()
+        data.update(saved)
+        expiry.clear()
+        expiry.update(saved_expiry)
+        for key, (value, expires) in kept.items():
+            data[key] = value
+            expiry[key] = expires
+        for key in tuple(expiry):
+            if key not in data:
+                del expiry[key]
+
+
+def _is_locmem(params: dict) -> bool:
+    return params.get("BACKEND", "").endswith("locmem.LocMemCache")
+
+
+def _alias_of(name: str) -> tuple[str, str]:
+    """Return the alias configured for LOCATION ``name`` and its KEY_PREFIX."""
+    for alias, params in settings.CACHES.items():
+        if _is_locmem(params) and params.get("LOCATION", "") == name:
+            return alias, params.get("KEY_PREFIX", "")
+    return "", ""
+
+
+def _user_key(raw: str, prefix: str) -> str:
+    """Return the key as code passed it: without KEY_PREFIX and version."""
+    match = re.match(rf"{re.escape(prefix)}:\d+:", raw)
+    return raw[match.end() :] if match else raw
