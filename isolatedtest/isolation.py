@@ -75,12 +75,12 @@ class Isolation:
 
     def _rollback(self, snapshots: tuple, report: bool = True) -> list[Leak]:
         leaks = []
-        for store, snapshot in zip(self.stores, snapshots):
+        for store, snapshot in zip(self.stores, snapshots, strict=True):
             leaks += store.rollback(snapshot, report)
         return leaks
 
     def _leaks(self, snapshots: tuple) -> list[Leak]:
         leaks = []
-        for store, snapshot in zip(self.stores, snapshots):
+        for store, snapshot in zip(self.stores, snapshots, strict=True):
             leaks += store.leaks(snapshot)
         return leaks
