@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+import secrets
+import socket
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
 SETTING = "ISOLATEDTEST"
+RUN_ID_ENV = "ISOLATEDTEST_RUN_ID"
 KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS")
 
 
@@ -71,3 +76,25 @@ def load_config() -> Config:
         )
     patterns = _string_list(raw.get("PERSISTENT_KEYS", ()), "PERSISTENT_KEYS")
     return Config(exclude_aliases=frozenset(aliases), persistent_keys=patterns)
+
+
+def run_id() -> str:
+    """Return this run's id: $ISOLATEDTEST_RUN_ID, or host, pid and a random part.
+
+    The default id says which host and process ran it, so a later run on the
+    same host can tell a crashed run's namespaces from a live one's.
+    """
+    chosen = os.environ.get(RUN_ID_ENV)
+    if chosen is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", chosen):
+            raise ConfigurationError(
+                f"{RUN_ID_ENV}={chosen!r} is not a valid run id: use 1 to 64 "
+                "letters, digits, '_', '.' or '-'."
+            )
+        return chosen
+    return f"{host_tag()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def host_tag() -> str:
+    """Return a short, stable tag for this machine."""
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"

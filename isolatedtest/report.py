@@ -6,25 +6,25 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from isolatedtest.stores import Leak, Unsupported
+from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
 
 
 @dataclass(frozen=True)
-class LeakRecord:
-    """One alias's leak, charged to the test or class that left it."""
+class Record:
+    """One alias's leak or failed reset, charged to the test or class it ended."""
 
-    scope: str  # "test" or "class"
+    scope: str  # "test", "class" or "run"
     name: str  # the test id, or the class's dotted path
-    leak: Leak
+    outcome: Outcome
 
 
-def describe(leak: Leak) -> str:
-    """Return 'alias 'x' (LocMemCache 'loc')' for messages."""
-    backend = leak.backend.rsplit(".", 1)[-1]
-    where = f"{backend} {leak.location!r}"
-    return f"alias {leak.alias!r} ({where})" if leak.alias else where
+def describe(outcome: Outcome) -> str:
+    """Return "alias 'x' (LocMemCache 'loc')" for messages."""
+    backend = outcome.backend.rsplit(".", 1)[-1]
+    where = f"{backend} {outcome.location!r}"
+    return f"alias {outcome.alias!r} ({where})" if outcome.alias else where
 
 
 def failure_message(scope: str, leaks: list[Leak]) -> str:
@@ -37,14 +37,26 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
     )
 
 
-def summary(records: list[LeakRecord], isolated: bool, verbosity: int) -> str:
+def summary(records: list[Record], isolated: bool, verbosity: int) -> str:
     """Return the lines printed after the run."""
+    leaks = [r for r in records if isinstance(r.outcome, Leak)]
+    lines = [_leak_summary(leaks, isolated, verbosity)]
+    lines.extend(
+        f"isolatedtest: could not reset {describe(r.outcome)} after {r.scope} "
+        f"{r.name}: {r.outcome.error}"
+        for r in records
+        if isinstance(r.outcome, ResetFailure)
+    )
+    return "\n".join(lines)
+
+
+def _leak_summary(records: list[Record], isolated: bool, verbosity: int) -> str:
     if not records:
         return "isolatedtest: no cache leaks."
     tests = {r.name for r in records if r.scope == "test"}
     classes = {r.name for r in records if r.scope == "class"}
-    keys = sum(len(r.leak.keys) for r in records)
-    aliases = sorted({r.leak.alias or r.leak.location for r in records})
+    keys = sum(len(r.outcome.keys) for r in records)
+    aliases = sorted({r.outcome.alias or r.outcome.location for r in records})
     who = " and ".join(
         part
         for part in (_count(len(tests), "test"), _count(len(classes), "class"))
@@ -59,7 +71,7 @@ def summary(records: list[LeakRecord], isolated: bool, verbosity: int) -> str:
         lines[0] += " Run with -v 2 to list them, -v 3 for keys."
         return "\n".join(lines)
     for record in records:
-        leak = record.leak
+        leak = record.outcome
         lines.append(
             f"  leak: {record.scope} {record.name}: {describe(leak)}, "
             f"{_count(len(leak.keys), 'key')}"
@@ -78,7 +90,7 @@ def _count(n: int, noun: str) -> str:
 
 def write_json(
     path: str,
-    records: list[LeakRecord],
+    records: list[Record],
     isolated: bool,
     strict: bool,
     unsupported: list[Unsupported],
@@ -90,7 +102,14 @@ def write_json(
         "strict": strict,
         "not_isolated": [asdict(item) for item in unsupported],
         "leaks": [
-            {"scope": r.scope, "name": r.name, **asdict(r.leak)} for r in records
+            {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
+            for r in records
+            if isinstance(r.outcome, Leak)
+        ],
+        "reset_failures": [
+            {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
+            for r in records
+            if isinstance(r.outcome, ResetFailure)
         ],
     }
     Path(path).write_text(json.dumps(document, indent=2) + "\n")

@@ -12,8 +12,8 @@ import unittest
 from collections.abc import Callable
 
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import LeakRecord, failure_message
-from isolatedtest.stores import Leak
+from isolatedtest.report import Record, failure_message
+from isolatedtest.stores import Leak, Outcome
 
 # Keep this module's frames out of the tracebacks of --strict failures.
 __unittest = True
@@ -37,7 +37,7 @@ class Hook:
     """Drive an Isolation engine from one TestResult's callbacks."""
 
     def __init__(
-        self, engine: Isolation, strict: bool, record: Callable[[LeakRecord], None]
+        self, engine: Isolation, strict: bool, record: Callable[[Record], None]
     ) -> None:
         self.engine = engine
         self.strict = strict
@@ -75,24 +75,26 @@ class Hook:
         cls.addClassCleanup(self._end_class, cls, exempt)
 
     def _end_test(self, test: unittest.TestCase) -> None:
-        leaks = self.engine.end_test()
-        if leaks:
-            self._charge("test", test.id(), leaks, test.failureException)
+        outcomes = self.engine.end_test()
+        if outcomes:
+            self._charge("test", test.id(), outcomes, test.failureException)
 
     def _end_class(self, cls: type, exempt: bool) -> None:
         if self._class is cls:
             self._class = None
-        leaks = self.engine.end_class(report=not exempt)
-        if leaks:
+        outcomes = self.engine.end_class(report=not exempt)
+        if outcomes:
             name = f"{cls.__module__}.{cls.__qualname__}"
-            self._charge("class", name, leaks, AssertionError)
+            self._charge("class", name, outcomes, AssertionError)
 
     def _charge(
-        self, scope: str, name: str, leaks: list[Leak], failure: type[Exception]
+        self, scope: str, name: str, outcomes: list[Outcome], failure: type[Exception]
     ) -> None:
-        for leak in leaks:
-            self.record(LeakRecord(scope, name, leak))
-        if self.strict:
+        for outcome in outcomes:
+            self.record(Record(scope, name, outcome))
+        leaks = [outcome for outcome in outcomes if isinstance(outcome, Leak)]
+        # A failed reset is reported, never turned into this test's failure.
+        if self.strict and leaks:
             raise failure(failure_message(scope, leaks))
 
 
@@ -110,7 +112,7 @@ class IsolationResultMixin:
     """
 
     hook: Hook | None = None
-    records: list[LeakRecord]
+    records: list[Record]
 
     def startTest(self, test):
         super().startTest(test)
@@ -122,7 +124,7 @@ class IsolationResultMixin:
             self.hook.class_setup_failed()
         super().addError(test, err)
 
-    def addIsolationLeak(self, test, record: LeakRecord) -> None:
+    def addIsolationLeak(self, test, record: Record) -> None:
         self.records.append(record)
 
 
@@ -136,7 +138,7 @@ class WorkerResultMixin:
         super().__init__(*args, **kwargs)
         self.hook = Hook(self.engine, self.strict, self._send_leak)
 
-    def _send_leak(self, record: LeakRecord) -> None:
+    def _send_leak(self, record: Record) -> None:
         self.events.append((LEAK_EVENT, self.test_index, record))
 
     def startTest(self, test):

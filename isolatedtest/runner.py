@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
 import unittest
@@ -17,9 +18,9 @@ import unittest
 from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
-from isolatedtest.conf import load_config
+from isolatedtest.conf import load_config, run_id
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import LeakRecord, summary, write_json
+from isolatedtest.report import Record, summary, write_json
 from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
 from isolatedtest.stores import build_stores
 
@@ -67,7 +68,7 @@ class IsolationRunnerMixin:
         self.isolation_reset = isolation_reset
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self._hook: Hook | None = None
-        self._records: list[LeakRecord] = []
+        self._records: list[Record] = []
         self._unsupported: list = []
 
     @classmethod
@@ -78,7 +79,10 @@ class IsolationRunnerMixin:
     def setup_test_environment(self, **kwargs) -> None:
         # Check the configuration before any database is created.
         config = load_config()
-        stores, self._unsupported = build_stores(config)
+        self._run_id = run_id()
+        stores, self._unsupported = build_stores(
+            config, self.isolation_reset, self._run_id
+        )
         self._engine = Isolation(stores, reset=self.isolation_reset)
         for item in self._unsupported:
             message = (
@@ -115,11 +119,18 @@ class IsolationRunnerMixin:
             suite.isolation_options = {
                 "strict": self.isolation_strict,
                 "reset": self.isolation_reset,
+                "run_id": self._run_id,
             }
+            result = super().run_suite(suite, **kwargs)
         else:
             self._engine.start_run()
             self._hook = Hook(self._engine, self.isolation_strict, self._records.append)
-        result = super().run_suite(suite, **kwargs)
+            try:
+                result = super().run_suite(suite, **kwargs)
+            finally:
+                self._records.extend(
+                    Record("run", "", outcome) for outcome in self._engine.end_run()
+                )
         self._report(result)
         return result
 
@@ -186,12 +197,14 @@ def _init_worker(*args, **kwargs) -> None:
     global _worker_engine, _worker_strict
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
-    stores, _ = build_stores(load_config())
+    stores, _ = build_stores(load_config(), options["reset"], options["run_id"])
     _worker_engine = Isolation(stores, reset=options["reset"])
     _worker_strict = options["strict"]
     if multiprocessing.get_start_method() == "fork":
         _worker_engine.start_worker()
     _worker_engine.start_run()
+    # Remove the worker's remaining keys from shared servers when it exits.
+    multiprocessing.util.Finalize(None, _worker_engine.end_run, exitpriority=10)
 
 
 def _run_subsuite(args):

@@ -1,8 +1,9 @@
 """Adapters between the isolation engine and the places cache data lives.
 
-Each adapter answers the same questions about its data: take a snapshot,
-list what changed since one (the leak), and put one back. Adding a kind of
-backend means adding a module here and a line to ``build_stores``.
+Each store follows the engine's scopes (run, class, test) with its own
+strategy: in-process data is snapshotted and restored, data on shared
+servers is namespaced per scope. Adding a kind of backend means adding a
+module here and a line to ``build_stores``.
 """
 
 from __future__ import annotations
@@ -28,20 +29,49 @@ class Leak:
     keys: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ResetFailure:
+    """A store that could not be reset; reported, never raised into a test."""
+
+    alias: str
+    backend: str
+    location: str
+    error: str
+
+
+Outcome = Leak | ResetFailure
+
+
 class Store(Protocol):
-    """The data of one kind of backend, as the engine sees it."""
+    """The data of one kind of backend, following the engine's scopes.
 
-    def snapshot(self) -> object:
-        """Return an opaque token for the current state."""
-
-    def leaks(self, snapshot: object) -> list[Leak]:
-        """Return what was written since ``snapshot`` and is still there."""
-
-    def rollback(self, snapshot: object, report: bool = True) -> list[Leak]:
-        """Put ``snapshot`` back, in place; return what it undid, as leaks."""
+    ``end_*`` methods return what the scope left behind (``Leak``) and
+    resets that failed (``ResetFailure``); they undo the scope's writes when
+    the store isolates, and only report them otherwise.
+    """
 
     def start_worker(self) -> None:
         """Forget data inherited from the parent process (forked workers)."""
+
+    def start_run(self) -> None: ...
+
+    def start_class(self) -> None:
+        """Called after the class's setup: its state is what each test sees."""
+
+    def start_test(self) -> None: ...
+
+    def end_test(self) -> list[Outcome]: ...
+
+    def keep_test(self) -> None:
+        """End an exempt test: its writes become its class's state."""
+
+    def end_class(self, report: bool) -> list[Outcome]: ...
+
+    def abort_class(self) -> None:
+        """Undo what a failed class setup wrote."""
+
+    def end_run(self) -> list[Outcome]:
+        """Remove whatever the run still has in shared places."""
 
 
 @dataclass(frozen=True)
@@ -52,22 +82,30 @@ class Unsupported:
     backend: str
 
 
-def build_stores(config: Config) -> tuple[list[Store], list[Unsupported]]:
-    """Return the stores covering settings.CACHES and the aliases none covers."""
+def backend_class(params: dict) -> type | None:
+    """Return the class named by a CACHES entry's BACKEND, or None."""
+    try:
+        found = import_string(params.get("BACKEND", ""))
+    except ImportError:
+        return None
+    return found if isinstance(found, type) else None
+
+
+def build_stores(
+    config: Config, reset: bool, run_id: str
+) -> tuple[list[Store], list[Unsupported]]:
+    """Return the stores covering every cache, and the aliases none covers."""
     from isolatedtest.stores.locmem import LocMemStore
+    from isolatedtest.stores.shared import SharedStore, is_shared
 
     unsupported = []
     for alias, params in settings.CACHES.items():
         if alias in config.exclude_aliases:
             continue
-        backend = params.get("BACKEND", "")
-        try:
-            backend_class = import_string(backend)
-        except ImportError:
-            backend_class = None
-        if not (
-            isinstance(backend_class, type)
-            and issubclass(backend_class, (LocMemCache, DummyCache))
+        cls = backend_class(params)
+        if cls is None or not (
+            issubclass(cls, (LocMemCache, DummyCache)) or is_shared(cls)
         ):
-            unsupported.append(Unsupported(alias, backend))
-    return [LocMemStore(config)], unsupported
+            unsupported.append(Unsupported(alias, params.get("BACKEND", "")))
+    stores = [LocMemStore(config, reset), SharedStore(config, reset, run_id)]
+    return stores, unsupported

@@ -31,13 +31,17 @@ Snapshot = dict[str, tuple[dict, dict]]
 class LocMemStore:
     """Every LocMemCache store of this process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, reset: bool) -> None:
+        self.reset = reset
         self._persistent = config.persistent_matcher()
         self._excluded = frozenset(
             params.get("LOCATION", "")
             for alias, params in settings.CACHES.items()
             if alias in config.exclude_aliases and _is_locmem(params)
         )
+        self._outer: Snapshot = {}
+        self._class: Snapshot = {}
+        self._test: Snapshot = {}
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -49,15 +53,44 @@ class LocMemStore:
 
     def start_worker(self) -> None:
         # A forked worker must not start with what its parent had cached.
-        self.rollback({}, report=False)
+        self._settle({}, restore=True, report=False)
 
-    def leaks(self, snapshot: Snapshot) -> list[Leak]:
-        return self._settle(snapshot, restore=False, report=True)
+    def start_run(self) -> None:
+        self._outer = self.snapshot()
 
-    def rollback(self, snapshot: Snapshot, report: bool = True) -> list[Leak]:
-        return self._settle(snapshot, restore=True, report=report)
+    def start_class(self) -> None:
+        self._class = self.snapshot()
+
+    def start_test(self) -> None:
+        # When isolating, every test starts from the class state, which the
+        # previous test's end restored: nothing to copy on the hot path.
+        if not self.reset:
+            self._test = self.snapshot()
+
+    def end_test(self) -> list[Leak]:
+        if self.reset:
+            return self._settle(self._class, restore=True, report=True)
+        return self._settle(self._test, restore=False, report=True)
+
+    def keep_test(self) -> None:
+        if self.reset:
+            self._class = self.snapshot()
+
+    def end_class(self, report: bool) -> list[Leak]:
+        leaks = self._settle(self._outer, restore=self.reset, report=report)
+        if not self.reset:
+            self._outer = self.snapshot()
+        return leaks
+
+    def abort_class(self) -> None:
+        if self.reset:
+            self._settle(self._outer, restore=True, report=False)
+
+    def end_run(self) -> list[Leak]:
+        return []
 
     def _settle(self, snapshot: Snapshot, restore: bool, report: bool) -> list[Leak]:
+        """Compare every store with ``snapshot``; report and/or restore changes."""
         leaks = []
         for name, data in tuple(locmem._caches.items()):
             saved = snapshot.get(name)

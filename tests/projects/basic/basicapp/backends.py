@@ -1,0 +1,28 @@
+"""A project-specific LocMemCache subclass, as some projects have."""
+
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+
+
+class CountingLocMemCache(LocMemCache):
+    """LocMemCache that counts writes; stores its data like any LocMemCache."""
+
+    writes = 0
+
+    def set(self, *args, **kwargs):
+        type(self).writes += 1
+        return super().set(*args, **kwargs)
+
+
+class RemoteApiCache(BaseCache):
+    """A backend isolatedtest knows nothing about (it would call a remote API).
+
+    Constructing it connects to nothing; tests never use it.
+    """
+
+    def __init__(self, location, params):
+        super().__init__(params)
+        self.location = location
+
+    def get(self, key, default=None, version=None):
+        raise NotImplementedError("RemoteApiCache must not be used in tests")
