@@ -34,6 +34,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
 from isolatedtest.stores import Leak, Outcome, ResetFailure
+from isolatedtest.stores.sweep import is_redis, sweep_dead_runs
 
 SHARED_BACKENDS = frozenset(
     {
@@ -46,6 +47,7 @@ SHARED_BACKENDS = frozenset(
     }
 )
 NAMESPACE_MARK = "isolatedtest"
+MAX_TIMEOUT = 24 * 60 * 60  # seconds; see sweep.py
 _UNKNOWN = object()  # a value isolatedtest did not see (it cannot copy it)
 _KEEP = object()  # an operation that leaves the key's expiry as it was
 
@@ -98,7 +100,9 @@ class Scope:
 class Namespace:
     """The scopes of one shared cache (alias, backend, location) in this process."""
 
-    def __init__(self, alias, backend, location, base, reset, persistent) -> None:
+    def __init__(
+        self, alias, backend, location, base, reset, persistent, sweep
+    ) -> None:
         self.alias = alias
         self.backend = backend
         self.location = location
@@ -107,6 +111,8 @@ class Namespace:
         self._reset = reset
         self._persistent = persistent
         self._persistent_keys: dict[str, bool] = {}
+        self._sweep_pending = sweep
+        self.problems: list[ResetFailure] = []
         self.run = Scope(None, self._space(materialized=True))
         self.klass: Scope | None = None
         self.current = self._child(self.run)
@@ -128,29 +134,34 @@ class Namespace:
     def start_test(self) -> None:
         self.current = self._child(self.klass or self.run)
 
-    def end_test(self) -> Leak | None:
+    def end_test(self) -> list[Outcome]:
         test, self.current = self.current, self.klass or self.run
         return self._end(test, report=True)
 
     def keep_test(self) -> None:
         """Nothing to do: an exempt test runs in its class's scope."""
 
-    def end_class(self, report: bool) -> Leak | None:
+    def end_class(self, report: bool) -> list[Outcome]:
         klass, self.klass = self.current, None
         self.current = self._child(self.run)
         return self._end(klass, report)
 
-    def end_run(self) -> None:
+    def end_run(self) -> list[Outcome]:
         self._discard(self.current.space)
         self._discard(self.run.space)
+        return self._problems()
 
-    def _end(self, scope: Scope, report: bool) -> Leak | None:
+    def _end(self, scope: Scope, report: bool) -> list[Outcome]:
         leak = self._leak(scope) if report else None
         if self._reset:
             self._discard(scope.space)
         else:
             scope.parent.written |= scope.written
-        return leak
+        return [leak, *self._problems()] if leak else self._problems()
+
+    def _problems(self) -> list[Outcome]:
+        problems, self.problems = self.problems, []
+        return problems
 
     def _leak(self, scope: Scope) -> Leak | None:
         now = time.time()
@@ -197,12 +208,28 @@ class Namespace:
         """Prepare the current scope for an operation; False for our own I/O."""
         if getattr(_internal, "tag", None):
             return False
+        if self._sweep_pending:
+            self._sweep_pending = False
+            self._sweep(instance)
         space = self.current.space
         space.instance = instance
         if not space.materialized:
             space.materialized = True
             self._inherit(self.current, instance)
         return True
+
+    def _sweep(self, instance) -> None:
+        """Delete what this host's dead runs left: once, at first use."""
+        try:
+            with _in_generation(self.run.space.tag):
+                sweep_dead_runs(instance, instance.key_prefix, NAMESPACE_MARK)
+        except Exception as error:
+            self.problems.append(self._failure(error))
+
+    def _failure(self, error: Exception) -> ResetFailure:
+        return ResetFailure(
+            self.alias, self.backend, self.location, f"{type(error).__name__}: {error}"
+        )
 
     def _inherit(self, scope: Scope, instance) -> None:
         """Copy the keys the enclosing scopes left visible into ``scope``."""
@@ -289,23 +316,34 @@ class NamespacedCache:
         prefix = self._isolatedtest_namespace.prefix(key_prefix, key)
         return self._isolatedtest_user_key_func(key, prefix, version)
 
+    def _isolatedtest_call(self, name, *args, **kwargs):
+        """Call the backend's own method; say which alias failed, if it fails."""
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except Exception as error:
+            _explain(error, self._isolatedtest_namespace)
+            raise
+
     def get(self, *args, **kwargs):
         self._isolatedtest_namespace.enter(self)
-        return super().get(*args, **kwargs)
+        return self._isolatedtest_call("get", *args, **kwargs)
 
     def get_many(self, *args, **kwargs):
         self._isolatedtest_namespace.enter(self)
-        return super().get_many(*args, **kwargs)
+        return self._isolatedtest_call("get_many", *args, **kwargs)
 
     def has_key(self, *args, **kwargs):
         self._isolatedtest_namespace.enter(self)
-        return super().has_key(*args, **kwargs)
+        return self._isolatedtest_call("has_key", *args, **kwargs)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
         if not namespace.enter(self):
-            return super().set(key, value, timeout, version, **kwargs)
-        result = super().set(key, value, timeout, version, **kwargs)
+            return self._isolatedtest_call(
+                "set", key, value, timeout, version, **kwargs
+            )
+        timeout = _capped(self, timeout)
+        result = self._isolatedtest_call("set", key, value, timeout, version, **kwargs)
         if result is not False:
             namespace.wrote(self, key, version, timeout, value)
         return result
@@ -313,8 +351,11 @@ class NamespacedCache:
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
         if not namespace.enter(self):
-            return super().add(key, value, timeout, version, **kwargs)
-        added = super().add(key, value, timeout, version, **kwargs)
+            return self._isolatedtest_call(
+                "add", key, value, timeout, version, **kwargs
+            )
+        timeout = _capped(self, timeout)
+        added = self._isolatedtest_call("add", key, value, timeout, version, **kwargs)
         if added:
             namespace.wrote(self, key, version, timeout, value)
         return added
@@ -322,60 +363,79 @@ class NamespacedCache:
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
         if not namespace.enter(self):
-            return super().set_many(data, timeout, version, **kwargs)
-        failed = super().set_many(data, timeout, version, **kwargs)
+            return self._isolatedtest_call("set_many", data, timeout, version, **kwargs)
+        timeout = _capped(self, timeout)
+        failed = self._isolatedtest_call("set_many", data, timeout, version, **kwargs)
         for key, value in data.items():
             if key not in (failed or ()):
                 namespace.wrote(self, key, version, timeout, value)
         return failed
 
     def incr(self, key, delta=1, version=None, **kwargs):
-        namespace = self._isolatedtest_namespace
-        if not namespace.enter(self):
-            return super().incr(key, delta, version, **kwargs)
-        value = super().incr(key, delta, version, **kwargs)
-        namespace.wrote(self, key, version, _KEEP, value)
-        return value
+        return self._isolatedtest_count("incr", key, delta, version, **kwargs)
 
     def decr(self, key, delta=1, version=None, **kwargs):
+        return self._isolatedtest_count("decr", key, delta, version, **kwargs)
+
+    def _isolatedtest_count(self, name, key, delta, version, **kwargs):
         namespace = self._isolatedtest_namespace
         if not namespace.enter(self):
-            return super().decr(key, delta, version, **kwargs)
-        value = super().decr(key, delta, version, **kwargs)
+            return self._isolatedtest_call(name, key, delta, version, **kwargs)
+        value = self._isolatedtest_call(name, key, delta, version, **kwargs)
         namespace.wrote(self, key, version, _KEEP, value)
         return value
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
         if not namespace.enter(self):
-            return super().touch(key, timeout, version, **kwargs)
-        touched = super().touch(key, timeout, version, **kwargs)
+            return self._isolatedtest_call("touch", key, timeout, version, **kwargs)
+        timeout = _capped(self, timeout)
+        touched = self._isolatedtest_call("touch", key, timeout, version, **kwargs)
         if touched:
             namespace.touched(self, key, version, timeout)
         return touched
 
     def delete(self, key, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
-        if not namespace.enter(self):
-            return super().delete(key, version, **kwargs)
-        deleted = super().delete(key, version, **kwargs)
-        namespace.deleted(key, _version(self, version))
+        ours = namespace.enter(self)
+        deleted = self._isolatedtest_call("delete", key, version, **kwargs)
+        if ours:
+            namespace.deleted(key, _version(self, version))
         return deleted
 
     def delete_many(self, keys, version=None, **kwargs):
         namespace = self._isolatedtest_namespace
-        if not namespace.enter(self):
-            return super().delete_many(keys, version, **kwargs)
+        ours = namespace.enter(self)
         keys = list(keys)
-        result = super().delete_many(keys, version, **kwargs)
-        for key in keys:
-            namespace.deleted(key, _version(self, version))
+        result = self._isolatedtest_call("delete_many", keys, version, **kwargs)
+        if ours:
+            for key in keys:
+                namespace.deleted(key, _version(self, version))
         return result
 
     def clear(self, *args, **kwargs):
         # Never FLUSHDB / flush_all / DELETE FROM: start a new generation.
         if self._isolatedtest_namespace.enter(self):
             self._isolatedtest_namespace.cleared()
+
+
+def _capped(instance, timeout):
+    """Bound a timeout so that keys a crashed run leaves behind expire."""
+    seconds = _seconds(instance, timeout)
+    return MAX_TIMEOUT if seconds is None else min(seconds, MAX_TIMEOUT)
+
+
+def _explain(error: Exception, namespace: Namespace) -> None:
+    """Add a note naming the alias to a connection error (Python 3.11+)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names.isdisjoint({"ConnectionError", "TimeoutError", "OSError"}):
+        return
+    if hasattr(error, "add_note"):
+        error.add_note(
+            f"isolatedtest: cache alias {namespace.alias!r} ({namespace.backend} "
+            f"at {namespace.location!r}) could not be reached. Start the server, "
+            "or leave the alias out with ISOLATEDTEST['EXCLUDE_ALIASES']."
+        )
 
 
 class SharedStore:
@@ -424,7 +484,13 @@ class SharedStore:
         key = (alias, backend, location)
         if key not in self._namespaces:
             namespace = Namespace(
-                alias, backend, location, self._base, self._reset, self._persistent
+                alias,
+                backend,
+                location,
+                self._base,
+                self._reset,
+                self._persistent,
+                sweep=is_redis(type(instance)),
             )
             if self._in_class:
                 namespace.start_class()
@@ -475,16 +541,9 @@ class SharedStore:
         outcomes: list[Outcome] = []
         for namespace in self._namespaces.values():
             try:
-                outcome = call(namespace)
+                outcomes += call(namespace)
             except Exception as error:
-                outcome = ResetFailure(
-                    namespace.alias,
-                    namespace.backend,
-                    namespace.location,
-                    f"{type(error).__name__}: {error}",
-                )
-            if outcome is not None:
-                outcomes.append(outcome)
+                outcomes.append(namespace._failure(error))
         return outcomes
 
 
