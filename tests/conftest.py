@@ -1,0 +1,233 @@
+"""Run ``manage.py`` of the fixture projects in tests/projects as subprocesses.
+
+The projects are copied once per session into a temporary directory, so
+nothing a run writes (bytecode, SQLite clones of spawned workers, reports)
+lands in the work tree. Each run gets a clean environment: the project's
+directory on PYTHONPATH (before any PYTHONPATH already set), no leftover
+fixture variables, and optionally ISOLATEDTEST_START_METHOD, which the
+projects' manage.py passes to ``multiprocessing.set_start_method``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECTS = Path(__file__).parent / "projects"
+RUN_TIMEOUT = 120  # seconds, per manage.py run
+
+# Real Redis and Memcached servers (tests/servers.py).
+pytest_plugins = ["servers"]
+
+# The fixture projects contain Django test modules, not pytest ones.
+collect_ignore = ["projects"]
+
+# Variables the fixture projects read; never inherited from the caller.
+FIXTURE_ENV_PREFIXES = ("FIXTURE_", "ISOLATEDTEST_", "DJANGO_")
+
+_HEADER = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (\w+) \(([\w.]+)\)", re.M)
+_CLASS_LEVEL = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
+_OUTCOME = re.compile(r"^(OK|FAILED)( \(.*\))?$", re.M)
+_RAN = re.compile(r"^Ran (\d+) tests? in ", re.M)
+_RESULT = re.compile(r"^(\w+) \(([\w.]+)\)(?: \(.*\))? \.\.\. (.*)$", re.M)
+
+
+def _test_id(name: str, where: str) -> str:
+    """Return the test id from a unittest description, on any Python version.
+
+    Python 3.11+ prints 'test_x (module.Class.test_x)', older ones
+    'test_x (module.Class)'. Class-level errors stay 'tearDownClass (module.Class)'.
+    """
+    if name in _CLASS_LEVEL:
+        return f"{name} ({where})"
+    return where if where.endswith(f".{name}") else f"{where}.{name}"
+
+
+@dataclass(frozen=True, repr=False)
+class ManageRun:
+    """What one ``manage.py`` run did."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def log(self) -> str:
+        """The command, its exit code and its output: for assertion messages."""
+        return (
+            f"manage.py {' '.join(self.args)} -> exit {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
+
+    # pytest shows a non-string assertion message through repr(), cut to a
+    # few hundred characters: the command and exit code, then the end of
+    # stderr. Pass ``run.log`` as the message to see everything.
+    __repr__ = __str__ = log.fget
+
+    @property
+    def outcome(self) -> str:
+        """The unittest result line: 'OK', 'FAILED (failures=2)', ..."""
+        found = _OUTCOME.findall(self.stderr)
+        assert found, f"no unittest outcome line in:\n{self}"
+        status, details = found[-1]
+        return status + details
+
+    @property
+    def ran(self) -> int:
+        found = _RAN.findall(self.stderr)
+        assert found, f"no 'Ran N tests' line in:\n{self}"
+        return int(found[-1])
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """{test id or 'tearDownClass (module.Class)': 'FAIL' | 'ERROR' | ...}."""
+        return {
+            _test_id(name, where): kind
+            for kind, name, where in _HEADER.findall(self.stderr)
+        }
+
+    def problem_text(self, test_id: str) -> str:
+        """The traceback section unittest printed for ``test_id``."""
+        sections = re.split(r"^={70}$", self.stderr, flags=re.M)
+        for section in sections:
+            match = _HEADER.search(section)
+            if match and _test_id(match[2], match[3]) == test_id:
+                return section
+        raise AssertionError(f"no failure section for {test_id} in:\n{self}")
+
+    @property
+    def results(self) -> dict[str, str]:
+        """{test id: 'ok' | 'FAIL' | 'skipped ...' | ...}, from -v 2 output."""
+        return {
+            _test_id(name, where): result
+            for name, where, result in _RESULT.findall(self.stderr)
+        }
+
+    @property
+    def run_order(self) -> list[str]:
+        """Test ids in the order they ran, from -v 2 output."""
+        return [_test_id(name, where) for name, where, _ in _RESULT.findall(self.stderr)]
+
+    @property
+    def summary(self) -> str:
+        """isolatedtest's one summary line (stderr)."""
+        lines = [
+            line
+            for line in self.stderr.splitlines()
+            if line.startswith("isolatedtest: ") and "WARNING" not in line
+        ]
+        assert len(lines) == 1, f"expected one summary line, got {lines} in:\n{self}"
+        return lines[0]
+
+    @property
+    def leak_lines(self) -> list[str]:
+        """The '  leak: ...' lines of -v 2, and their key lines with -v 3."""
+        lines = self.stderr.splitlines()
+        start = lines.index(self.summary) + 1
+        block = []
+        for line in lines[start:]:
+            if not (line.startswith("  leak: ") or line.startswith("      ")):
+                break
+            block.append(line)
+        return block
+
+
+def _environment(project_dir: Path, env: dict[str, str] | None, start_method):
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(FIXTURE_ENV_PREFIXES)
+    }
+    paths = [str(project_dir)]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    environment["PYTHONPATH"] = os.pathsep.join(paths)
+    environment["PYTHONIOENCODING"] = "utf-8"
+    environment["COLUMNS"] = "200"  # stable --help formatting
+    if start_method:
+        environment["ISOLATEDTEST_START_METHOD"] = start_method
+    environment.update(env or {})
+    return environment
+
+
+@pytest.fixture(scope="session")
+def projects_dir(tmp_path_factory) -> Path:
+    """A private copy of tests/projects for this session."""
+    root = tmp_path_factory.mktemp("projects")
+    shutil.copytree(
+        PROJECTS,
+        root,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"),
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def manage(projects_dir):
+    """Return ``run(project, *args, env=None, start_method=None)`` -> ManageRun.
+
+    ``env`` values that are not strings are JSON-encoded, so settings can be
+    passed as Python data: ``env={"FIXTURE_ISOLATEDTEST": {...}}``.
+    """
+
+    def run(
+        project: str,
+        *args: str,
+        env: dict | None = None,
+        start_method: str | None = None,
+        timeout: float = RUN_TIMEOUT,
+    ) -> ManageRun:
+        project_dir = projects_dir / project
+        encoded = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in (env or {}).items()
+        }
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=project_dir,
+            env=_environment(project_dir, encoded, start_method),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return ManageRun(
+            tuple(args), completed.returncode, completed.stdout, completed.stderr
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def read_leaks():
+    """Return ``read(path) -> (report, leaks)`` for a --leak-report file.
+
+    ``leaks`` is the set of (scope, name, alias, sorted keys) of the report,
+    which must not list any of them twice.
+    """
+
+    def read(path: Path) -> tuple[dict, set[tuple]]:
+        report = json.loads(Path(path).read_text())
+        leaks = [
+            (leak["scope"], leak["name"], leak["alias"], tuple(sorted(leak["keys"])))
+            for leak in report["leaks"]
+        ]
+        assert len(leaks) == len(set(leaks)), f"duplicate leaks in {report}"
+        return report, set(leaks)
+
+    return read

@@ -1,0 +1,24 @@
+"""Settings of the 'shared' fixture project: one cache on a shared server.
+
+FIXTURE_CACHE (JSON) is the "default" alias, pointing at a server the test
+suite started. FIXTURE_UNREACHABLE (a LOCATION) adds a Redis alias "flaky"
+on a port nothing listens on. FIXTURE_ISOLATEDTEST (JSON) sets ISOLATEDTEST.
+"""
+
+import json
+import os
+
+SECRET_KEY = "isolatedtest-fixture-shared"
+USE_TZ = True
+INSTALLED_APPS = ["isolatedtest", "sharedapp"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": json.loads(os.environ["FIXTURE_CACHE"])}
+if "FIXTURE_UNREACHABLE" in os.environ:
+    CACHES["flaky"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["FIXTURE_UNREACHABLE"],
+    }
+if "FIXTURE_ISOLATEDTEST" in os.environ:
+    ISOLATEDTEST = json.loads(os.environ["FIXTURE_ISOLATEDTEST"])

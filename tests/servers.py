@@ -1,0 +1,115 @@
+"""Real Redis and Memcached servers on free loopback ports, for the test session.
+
+The suite starts its own servers (never the default ports, never anyone's
+data) and stops them at the end. Where a server binary is missing, tests
+that need it are skipped on a developer's machine and fail in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+
+import pytest
+
+START_TIMEOUT = 15  # seconds for a server to accept connections
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _require(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        message = f"{binary} is not installed (Debian: apt-get install {binary})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the shared-server tests")
+        pytest.skip(message)
+    return path
+
+
+def _wait_until_accepting(server: Server) -> None:
+    """Connect until the server accepts, or fail with its output."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server on {server.address} exited early")
+        try:
+            socket.create_connection((server.host, server.port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server on {server.address} never accepted"
+                ) from None
+
+
+def _start(command: list[str], port: int) -> Server:
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    server = Server("127.0.0.1", port, process)
+    _wait_until_accepting(server)
+    return server
+
+
+def _stop(server: Server) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    binary = _require("redis-server")
+    port = _free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    server = _start(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--databases",
+            "4",
+        ],
+        port,
+    )
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def memcached_server():
+    binary = _require("memcached")
+    port = _free_port()
+    user = ["-u", "root"] if os.geteuid() == 0 else []
+    server = _start(
+        [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", *user], port
+    )
+    yield server
+    _stop(server)

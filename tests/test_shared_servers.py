@@ -1,0 +1,354 @@
+"""Isolation on real Redis and Memcached servers, and on file and database caches.
+
+Every run here is a real ``manage.py`` subprocess of tests/projects/shared,
+against servers this suite started on loopback ports of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from urllib.parse import unquote
+
+import pytest
+
+MARK = "isolatedtest:"
+REDIS_BACKENDS = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "django-redis": "django_redis.cache.RedisCache",
+}
+MEMCACHED_BACKENDS = {
+    "pymemcache": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "pylibmc": "django.core.cache.backends.memcached.PyLibMCCache",
+}
+ALL_BACKENDS = [*REDIS_BACKENDS, *MEMCACHED_BACKENDS, "file", "db"]
+
+
+@pytest.fixture
+def prefix():
+    """A KEY_PREFIX of this test's own, so runs of other tests never interfere."""
+    return f"shop-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def server_cache(request, prefix, tmp_path):
+    """Return ``config(backend) -> CACHES entry`` on this session's servers."""
+
+    def config(backend: str) -> dict:
+        if backend in REDIS_BACKENDS:
+            server = request.getfixturevalue("redis_server")
+            location = f"redis://{server.address}/1"
+            return {
+                "BACKEND": REDIS_BACKENDS[backend],
+                "LOCATION": location,
+                "KEY_PREFIX": prefix,
+            }
+        if backend in MEMCACHED_BACKENDS:
+            server = request.getfixturevalue("memcached_server")
+            return {
+                "BACKEND": MEMCACHED_BACKENDS[backend],
+                "LOCATION": server.address,
+                "KEY_PREFIX": prefix,
+            }
+        if backend == "file":
+            return {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "file-cache"),
+                "KEY_PREFIX": prefix,
+            }
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "isolatedtest_cache",
+            "KEY_PREFIX": prefix,
+        }
+
+    return config
+
+
+def redis_client(server, db=1):
+    import redis
+
+    return redis.Redis(host=server.host, port=server.port, db=db)
+
+
+def memcached_keys(server) -> dict[str, str]:
+    """{key: expiry} of every item on the server, from lru_crawler metadump."""
+    from pymemcache.client.base import Client
+
+    client = Client((server.host, server.port))
+    try:
+        client.sock or client._connect()
+        client.sock.sendall(b"lru_crawler metadump all\r\n")
+        data = b""
+        while not data.endswith(b"END\r\n"):
+            data += client.sock.recv(65536)
+    finally:
+        client.close()
+    items = {}
+    for line in data.decode().splitlines():
+        fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+        if "key" in fields:
+            items[unquote(fields["key"])] = fields["exp"]
+    return items
+
+
+def run_keys(backend, server_cache, request) -> list[str]:
+    """Keys isolatedtest namespaces left on the backend's server."""
+    if backend in REDIS_BACKENDS:
+        client = redis_client(request.getfixturevalue("redis_server"))
+        return [key.decode() for key in client.scan_iter(match=f"*{MARK}*")]
+    if backend in MEMCACHED_BACKENDS:
+        server = request.getfixturevalue("memcached_server")
+        return [key for key in memcached_keys(server) if MARK in key]
+    raise ValueError(backend)
+
+
+@pytest.mark.parametrize("backend", ["redis", "pymemcache"])
+def test_parallel_workers_collide_under_test_but_not_under_isolatedtest(
+    manage, server_cache, backend
+):
+    env = {"FIXTURE_CACHE": server_cache(backend)}
+    label = "sharedapp.tests.test_claims"
+    plain = manage("shared", "test", label, "--parallel", "2", env=env)
+    assert plain.returncode == 1, plain
+    assert "FAIL" in plain.outcome, plain
+    isolated = manage("shared", "isolatedtest", label, "--parallel", "2", env=env)
+    assert isolated.returncode == 0, isolated
+    assert isolated.ran == 8
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_class_state_is_seen_by_each_test_and_undone_after_it(
+    manage, server_cache, backend, tmp_path, read_leaks
+):
+    report = tmp_path / "leaks.json"
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_class_state",
+        "--leak-report",
+        str(report),
+        env={"FIXTURE_CACHE": server_cache(backend)},
+    )
+    assert run.returncode == 0, run
+    assert run.ran == 5
+    _, leaks = read_leaks(report)
+    shop = "sharedapp.tests.test_class_state.ConfiguredShop"
+    assert leaks == {
+        ("test", f"{shop}.test_a_changes_everything", "default", ("extra", "visits")),
+        (
+            "test",
+            f"{shop}.test_c_clear_only_empties_this_test",
+            "default",
+            ("after-clear",),
+        ),
+        ("class", shop, "default", ("config", "visits")),
+    }
+
+
+@pytest.mark.parametrize("backend", ["redis", "django-redis", "pymemcache", "pylibmc"])
+def test_no_key_of_a_parallel_run_remains_on_the_server(
+    manage, server_cache, backend, request
+):
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "--parallel",
+        "2",
+        env={"FIXTURE_CACHE": server_cache(backend)},
+    )
+    assert run.returncode == 0, run
+    assert run_keys(backend, server_cache, request) == []
+
+
+def test_foreign_redis_keys_survive_a_parallel_run_that_clears(
+    manage, server_cache, redis_server, prefix
+):
+    """Other prefixes, the project's own prefix outside tests, other databases."""
+    foreign = {
+        (1, b"other-app:1:session"): ("set", b"payload"),
+        (1, f"{prefix}:1:claim".encode()): ("set", b"production value"),
+        (1, f"{prefix}:1:hits".encode()): ("hash", {b"n": b"7"}),
+        (1, b"ttl-key"): ("ttl", b"expires later"),
+        (2, f"{prefix}:1:claim".encode()): ("set", b"another database"),
+    }
+    for (db, key), (kind, value) in foreign.items():
+        client = redis_client(redis_server, db)
+        if kind == "hash":
+            client.hset(key, mapping=value)
+        else:
+            client.set(key, value, ex=3600 if kind == "ttl" else None)
+    before = {
+        (db, key): redis_client(redis_server, db).dump(key) for db, key in foreign
+    }
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "--parallel",
+        "2",
+        env={"FIXTURE_CACHE": server_cache("redis")},
+    )
+    assert run.returncode == 0, run
+    after = {(db, key): redis_client(redis_server, db).dump(key) for db, key in foreign}
+    assert after == before
+    assert redis_client(redis_server).ttl(b"ttl-key") > 0
+    for db in (0, 1, 2):
+        assert list(redis_client(redis_server, db).scan_iter(match=f"*{MARK}*")) == []
+
+
+def test_foreign_memcached_keys_survive_a_parallel_run_that_clears(
+    manage, server_cache, memcached_server, prefix
+):
+    from pymemcache.client.base import Client
+
+    client = Client((memcached_server.host, memcached_server.port))
+    foreign = {"other-app:1:session": b"payload", f"{prefix}:1:claim": b"production"}
+    for key, value in foreign.items():
+        client.set(key, value)
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "--parallel",
+        "2",
+        env={"FIXTURE_CACHE": server_cache("pymemcache")},
+    )
+    assert run.returncode == 0, run
+    assert {key: client.get(key) for key in foreign} == foreign
+    assert [key for key in memcached_keys(memcached_server) if MARK in key] == []
+
+
+def test_foreign_files_survive_a_run_that_clears(manage, server_cache, tmp_path):
+    config = server_cache("file")
+    directory = tmp_path / "file-cache"
+    directory.mkdir()
+    (directory / "someone-elses.djcache").write_bytes(b"foreign")
+    run = manage("shared", "isolatedtest", env={"FIXTURE_CACHE": config})
+    assert run.returncode == 0, run
+    assert [path.name for path in directory.iterdir()] == ["someone-elses.djcache"]
+    assert (directory / "someone-elses.djcache").read_bytes() == b"foreign"
+
+
+def test_two_runs_at_once_on_one_server_do_not_collide(
+    projects_dir, server_cache, redis_server
+):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(projects_dir / "shared"),
+        "FIXTURE_CACHE": json.dumps(server_cache("redis")),
+    }
+    command = [sys.executable, "manage.py", "isolatedtest", "--parallel", "2"]
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=projects_dir / "shared",
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert list(redis_client(redis_server).scan_iter(match=f"*{MARK}*")) == []
+
+
+@pytest.mark.parametrize("backend", ["redis", "django-redis"])
+def test_the_next_run_deletes_what_a_killed_run_left(
+    manage, server_cache, backend, request
+):
+    env = {"FIXTURE_CACHE": server_cache(backend)}
+    crashed = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_crash",
+        env={**env, "FIXTURE_CRASH": "1"},
+    )
+    assert crashed.returncode == -9, crashed
+    orphans = run_keys(backend, server_cache, request)
+    assert len(orphans) == 2, orphans
+    next_run = manage("shared", "isolatedtest", "sharedapp.tests.test_claims", env=env)
+    assert next_run.returncode == 0, next_run
+    assert run_keys(backend, server_cache, request) == []
+
+
+def test_a_killed_runs_memcached_keys_expire(manage, server_cache, memcached_server):
+    crashed = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_crash",
+        env={"FIXTURE_CACHE": server_cache("pymemcache"), "FIXTURE_CRASH": "1"},
+    )
+    assert crashed.returncode == -9, crashed
+    orphans = {
+        key: expiry
+        for key, expiry in memcached_keys(memcached_server).items()
+        if MARK in key
+    }
+    assert len(orphans) == 2, orphans
+    assert all(int(expiry) > 0 for expiry in orphans.values()), orphans
+
+
+def test_the_run_id_variable_names_the_namespace(manage, server_cache, request):
+    run_id = f"ci-shard-{uuid.uuid4().hex[:6]}"
+    crashed = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_crash",
+        env={
+            "FIXTURE_CACHE": server_cache("redis"),
+            "FIXTURE_CRASH": "1",
+            "ISOLATEDTEST_RUN_ID": run_id,
+        },
+    )
+    assert crashed.returncode == -9, crashed
+    orphans = run_keys("redis", server_cache, request)
+    assert len(orphans) == 2
+    assert all(f"{MARK}{run_id}:" in key for key in orphans), orphans
+    client = redis_client(request.getfixturevalue("redis_server"))
+    client.delete(*orphans)
+
+
+def test_an_unreachable_server_fails_only_the_test_that_uses_it(manage, server_cache):
+    from servers import _free_port
+
+    location = f"redis://127.0.0.1:{_free_port()}/0"
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_unreachable",
+        "sharedapp.tests.test_claims",
+        "-v",
+        "2",
+        env={"FIXTURE_CACHE": server_cache("redis"), "FIXTURE_UNREACHABLE": location},
+    )
+    assert run.returncode == 1, run
+    unreachable = "sharedapp.tests.test_unreachable.Unreachable"
+    assert run.problems == {f"{unreachable}.test_uses_the_unreachable_cache": "ERROR"}
+    assert run.results[f"{unreachable}.test_fail_open_code_still_works"] == "ok"
+    text = run.problem_text(f"{unreachable}.test_uses_the_unreachable_cache")
+    assert location.split("//")[1].split("/")[0] in text
+    if sys.version_info >= (3, 11):
+        assert "cache alias 'flaky'" in text
+    assert "could not reset" not in run.stderr
+
+
+def test_an_alias_no_test_uses_is_never_contacted(manage, server_cache):
+    from servers import _free_port
+
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_claims",
+        "--parallel",
+        "2",
+        env={
+            "FIXTURE_CACHE": server_cache("redis"),
+            "FIXTURE_UNREACHABLE": f"redis://127.0.0.1:{_free_port()}/0",
+        },
+    )
+    assert run.returncode == 0, run
+    assert "flaky" not in run.output
