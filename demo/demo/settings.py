@@ -1,5 +1,11 @@
-"""Settings for the demo shop: SQLite and the local-memory cache, nothing else."""
+"""Settings for the demo shop: SQLite and the local-memory cache by default.
 
+DEMO_CACHE_URL puts the cache on a shared server instead, as CI jobs and
+parallel workers usually have it: ``redis://host:port/db`` for Redis,
+``memcached://host:port`` for Memcached.
+"""
+
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +45,18 @@ CACHES = {
         "LOCATION": "demo",
     }
 }
+if os.environ.get("DEMO_CACHE_URL", "").startswith("redis://"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["DEMO_CACHE_URL"],
+        "KEY_PREFIX": os.environ.get("DEMO_KEY_PREFIX", "demo"),
+    }
+elif os.environ.get("DEMO_CACHE_URL", "").startswith("memcached://"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": os.environ["DEMO_CACHE_URL"].removeprefix("memcached://"),
+        "KEY_PREFIX": os.environ.get("DEMO_KEY_PREFIX", "demo"),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
