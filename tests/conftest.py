@@ -119,7 +119,9 @@ class ManageRun:
     @property
     def run_order(self) -> list[str]:
         """Test ids in the order they ran, from -v 2 output."""
-        return [_test_id(name, where) for name, where, _ in _RESULT.findall(self.stderr)]
+        return [
+            _test_id(name, where) for name, where, _ in _RESULT.findall(self.stderr)
+        ]
 
     @property
     def summary(self) -> str:

@@ -8,9 +8,9 @@ from django.conf import settings
 if not settings.configured:
     settings.configure(CACHES={})
 
-from django.test import override_settings  # noqa: E402
+from django.test import override_settings
 
-from isolatedtest.conf import Config, ConfigurationError, load_config  # noqa: E402
+from isolatedtest.conf import Config, ConfigurationError, load_config
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
