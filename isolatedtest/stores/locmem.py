@@ -42,6 +42,8 @@ class LocMemStore:
         self._outer: Snapshot = {}
         self._class: Snapshot = {}
         self._test: Snapshot = {}
+        # When only reporting, keys a test already left are not the class's.
+        self._charged: set[tuple[str, str]] = set()
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -60,6 +62,7 @@ class LocMemStore:
 
     def start_class(self) -> None:
         self._class = self.snapshot()
+        self._charged.clear()
 
     def start_test(self) -> None:
         # When isolating, every test starts from the class state, which the
@@ -70,7 +73,11 @@ class LocMemStore:
     def end_test(self) -> list[Leak]:
         if self.reset:
             return self._settle(self._class, restore=True, report=True)
-        return self._settle(self._test, restore=False, report=True)
+        leaks = self._settle(self._test, restore=False, report=True)
+        self._charged.update(
+            (leak.location, key) for leak in leaks for key in leak.keys
+        )
+        return leaks
 
     def keep_test(self) -> None:
         if self.reset:
@@ -80,7 +87,19 @@ class LocMemStore:
         leaks = self._settle(self._outer, restore=self.reset, report=report)
         if not self.reset:
             self._outer = self.snapshot()
+            leaks = self._uncharged(leaks)
         return leaks
+
+    def _uncharged(self, leaks: list[Leak]) -> list[Leak]:
+        """Drop from class leaks the keys its tests were charged with."""
+        kept = []
+        for leak in leaks:
+            keys = tuple(
+                k for k in leak.keys if (leak.location, k) not in self._charged
+            )
+            if keys:
+                kept.append(Leak(leak.alias, leak.backend, leak.location, keys))
+        return kept
 
     def abort_class(self) -> None:
         if self.reset:

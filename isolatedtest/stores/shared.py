@@ -154,8 +154,6 @@ class Namespace:
         leak = self._leak(scope) if report else None
         if self._reset:
             self._discard(scope.space)
-        else:
-            scope.parent.written |= scope.written
         return [leak] if leak else []
 
     def _leak(self, scope: Scope) -> Leak | None:
