@@ -34,6 +34,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
 from isolatedtest.stores import Leak, Outcome, ResetFailure
+from isolatedtest.stores.memcached import delete_without_reply, is_pymemcache
 from isolatedtest.stores.sweep import is_redis, sweep_dead_runs
 
 SHARED_BACKENDS = frozenset(
@@ -178,7 +179,12 @@ class Namespace:
                 by_version[version].append(key)
             with _in_generation(tag):
                 for version, names in by_version.items():
-                    _base_call(space.instance, "delete_many", names, version=version)
+                    if is_pymemcache(type(space.instance)):
+                        delete_without_reply(space.instance, names, version)
+                    else:
+                        _base_call(
+                            space.instance, "delete_many", names, version=version
+                        )
 
     # Routing and bookkeeping, called by NamespacedCache.
 

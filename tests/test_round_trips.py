@@ -1,0 +1,139 @@
+"""Round trips isolatedtest adds per test on Redis and Memcached, counted.
+
+The engine is driven in-process around real cache operations on servers this
+suite started; every request a client sends to the server is counted.
+"""
+
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+
+if not settings.configured:
+    settings.configure(CACHES={})
+
+from django.core.cache import caches
+from django.test import override_settings
+
+from isolatedtest.conf import Config
+from isolatedtest.isolation import Isolation
+from isolatedtest.stores.shared import SharedStore
+
+
+@contextmanager
+def counted_round_trips():
+    """Count the times a client sends requests and then waits for the answer.
+
+    Requests sent back to back (a pipeline) and then answered are one round
+    trip; requests sent without waiting (memcached's noreply) are none.
+    """
+    trips = []
+    waiting: dict[int, bool] = {}
+    originals = {
+        name: getattr(socket.socket, name) for name in ("sendall", "recv", "recv_into")
+    }
+
+    def sendall(sock, *args, **kwargs):
+        waiting[id(sock)] = True
+        return originals["sendall"](sock, *args, **kwargs)
+
+    def reader(name):
+        def read(sock, *args, **kwargs):
+            if waiting.pop(id(sock), False):
+                trips.append(sock.getpeername())
+            return originals[name](sock, *args, **kwargs)
+
+        return read
+
+    socket.socket.sendall = sendall
+    socket.socket.recv = reader("recv")
+    socket.socket.recv_into = reader("recv_into")
+    try:
+        yield trips
+    finally:
+        for name, original in originals.items():
+            setattr(socket.socket, name, original)
+
+
+@pytest.fixture(params=["redis", "pymemcache"])
+def isolated_cache(request):
+    """Yield (engine, cache) for a shared cache, started as a run would."""
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        params = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://{server.address}/3",
+        }
+    else:
+        server = request.getfixturevalue("memcached_server")
+        params = {
+            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "LOCATION": server.address,
+        }
+    with override_settings(CACHES={"default": {**params, "KEY_PREFIX": "rt"}}):
+        engine = Isolation([SharedStore(Config(), reset=True, run_id="round-trips")])
+        try:
+            cache = caches["default"]
+            engine.start_run()
+            cache.get("connect")  # first use: connect (and sweep, on Redis)
+            engine.start_class()
+            yield engine, cache
+            engine.end_class()
+            engine.end_run()
+        finally:
+            del caches.create_connection  # back to the handler's own method
+
+
+def test_a_test_that_does_not_touch_the_cache_costs_no_round_trip(isolated_cache):
+    engine, _ = isolated_cache
+    with counted_round_trips() as trips:
+        engine.start_test()
+        engine.end_test()
+    assert trips == []
+
+
+def test_a_test_that_writes_costs_at_most_one_extra_round_trip(isolated_cache):
+    engine, cache = isolated_cache
+    with counted_round_trips() as trips:
+        engine.start_test()
+        cache.set("a", 1)
+        cache.get("a")
+        engine.end_test()
+    assert 2 <= len(trips) <= 2 + 1
+
+
+def test_a_test_of_a_class_with_state_costs_at_most_two_extra(isolated_cache):
+    engine, cache = isolated_cache
+    engine.end_class()
+    cache.set("class-key", 1)  # what setUpTestData would write
+    engine.start_class()
+    with counted_round_trips() as trips:
+        engine.start_test()
+        assert cache.get("class-key") == 1
+        cache.set("b", 2)
+        engine.end_test()
+    assert len(trips) <= 2 + 2
+
+
+def test_the_cost_does_not_grow_with_unrelated_keys(isolated_cache):
+    engine, cache = isolated_cache
+
+    def one_test() -> int:
+        with counted_round_trips() as trips:
+            engine.start_test()
+            cache.set("a", 1)
+            cache.incr("a")
+            engine.end_test()
+        return len(trips)
+
+    before = one_test()
+    backend = type(cache).__mro__[2].__module__
+    if "redis" in backend:
+        client = cache._cache.get_client(write=True)
+        client.mset({f"unrelated:{n}": n for n in range(20_000)})
+    else:
+        cache._cache.set_many({f"unrelated:{n}": n for n in range(2_000)})
+    assert one_test() == before
