@@ -46,9 +46,12 @@ class Isolation:
             outcomes += store.end_test()
         return outcomes
 
-    def keep_test(self) -> None:
-        """End a test whose writes its class keeps (an exempt test)."""
-        self._each(lambda store: store.keep_test())
+    def start_exempt_test(self) -> None:
+        """Begin a test whose writes its class keeps, uncharged (exempt)."""
+        self._each(lambda store: store.start_exempt_test())
+
+    def end_exempt_test(self) -> None:
+        self._each(lambda store: store.end_exempt_test())
 
     def end_class(self, report: bool = True) -> list[Outcome]:
         """End a class: return its leaks, and undo its writes when isolating."""

@@ -53,7 +53,8 @@ class Hook:
             return
         method = getattr(cls, getattr(test, "_testMethodName", ""), None)
         if getattr(method, EXEMPT_ATTRIBUTE, False):
-            test.addCleanup(self.engine.keep_test)
+            self.engine.start_exempt_test()
+            test.addCleanup(self.engine.end_exempt_test)
             return
         self.engine.start_test()
         test.addCleanup(self._end_test, test)
@@ -124,6 +125,11 @@ class IsolationResultMixin:
             self.hook.class_setup_failed()
         super().addError(test, err)
 
+    def addSkip(self, test, reason):
+        if self.hook is not None and _is_class_setup_error(test):
+            self.hook.class_setup_failed()
+        super().addSkip(test, reason)
+
     def addIsolationLeak(self, test, record: Record) -> None:
         self.records.append(record)
 
@@ -149,3 +155,8 @@ class WorkerResultMixin:
         if _is_class_setup_error(test):
             self.hook.class_setup_failed()
         super().addError(test, err)
+
+    def addSkip(self, test, reason):
+        if _is_class_setup_error(test):
+            self.hook.class_setup_failed()
+        super().addSkip(test, reason)

@@ -62,8 +62,11 @@ class Store(Protocol):
 
     def end_test(self) -> list[Outcome]: ...
 
-    def keep_test(self) -> None:
-        """End an exempt test: its writes become its class's state."""
+    def start_exempt_test(self) -> None:
+        """Begin a test whose writes become its class's state (exempt)."""
+
+    def end_exempt_test(self) -> None:
+        """End an exempt test: its class keeps its writes, uncharged."""
 
     def end_class(self, report: bool) -> list[Outcome]: ...
 

@@ -16,11 +16,11 @@ import time
 
 from django.conf import settings
 from django.core.cache.backends import locmem
+from django.core.signals import setting_changed
 
 from isolatedtest.conf import Config
-from isolatedtest.stores import Leak
+from isolatedtest.stores import Leak, backend_class
 
-BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 _EMPTY: dict = {}
 _MISSING = object()
 
@@ -34,16 +34,17 @@ class LocMemStore:
     def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
         self._persistent = config.persistent_matcher()
+        _remember_aliases()
         self._excluded = frozenset(
             params.get("LOCATION", "")
             for alias, params in settings.CACHES.items()
             if alias in config.exclude_aliases and _is_locmem(params)
         )
-        self._outer: Snapshot = {}
-        self._class: Snapshot = {}
+        self._outer: Snapshot = {}  # before the class's setup
+        self._class: Snapshot = {}  # after it: what each test starts from
         self._test: Snapshot = {}
-        # When only reporting, keys a test already left are not the class's.
-        self._charged: set[tuple[str, str]] = set()
+        self._after: Snapshot = {}  # after the class's last test
+        self._setup_keys: set[tuple[str, str]] = set()
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -61,8 +62,8 @@ class LocMemStore:
         self._outer = self.snapshot()
 
     def start_class(self) -> None:
-        self._class = self.snapshot()
-        self._charged.clear()
+        self._class = self._after = self.snapshot()
+        self._setup_keys = _keys(self._settle(self._outer, restore=False, report=True))
 
     def start_test(self) -> None:
         # When isolating, every test starts from the class state, which the
@@ -74,32 +75,25 @@ class LocMemStore:
         if self.reset:
             return self._settle(self._class, restore=True, report=True)
         leaks = self._settle(self._test, restore=False, report=True)
-        self._charged.update(
-            (leak.location, key) for leak in leaks for key in leak.keys
-        )
+        self._after = self.snapshot()
         return leaks
 
-    def keep_test(self) -> None:
+    def start_exempt_test(self) -> None:
+        pass
+
+    def end_exempt_test(self) -> None:
+        # The class keeps what an exempt test wrote, without being charged.
+        self._after = self.snapshot()
         if self.reset:
-            self._class = self.snapshot()
+            self._class = self._after
 
     def end_class(self, report: bool) -> list[Leak]:
+        """Charge the class with what its setup and teardown left."""
+        teardown = self._settle(self._after, restore=False, report=report)
         leaks = self._settle(self._outer, restore=self.reset, report=report)
         if not self.reset:
             self._outer = self.snapshot()
-            leaks = self._uncharged(leaks)
-        return leaks
-
-    def _uncharged(self, leaks: list[Leak]) -> list[Leak]:
-        """Drop from class leaks the keys its tests were charged with."""
-        kept = []
-        for leak in leaks:
-            keys = tuple(
-                k for k in leak.keys if (leak.location, k) not in self._charged
-            )
-            if keys:
-                kept.append(Leak(leak.alias, leak.backend, leak.location, keys))
-        return kept
+        return _only(leaks, self._setup_keys | _keys(teardown))
 
     def abort_class(self) -> None:
         if self.reset:
@@ -142,7 +136,7 @@ class LocMemStore:
         ]
         if not written:
             return None
-        alias, prefix = _alias_of(name)
+        alias, backend, prefix = _alias_of(name)
         keys = tuple(
             key
             for key in (_user_key(raw, prefix) for raw in written)
@@ -150,7 +144,7 @@ class LocMemStore:
         )
         if not keys:
             return None
-        return Leak(alias=alias, backend=BACKEND, location=name, keys=keys)
+        return Leak(alias=alias, backend=backend, location=name, keys=keys)
 
     def _restore(
         self, name: str, data: dict, expiry: dict, saved: dict, saved_expiry: dict
@@ -158,7 +152,7 @@ class LocMemStore:
         """Make ``data`` equal ``saved`` again, except for persistent keys."""
         kept = {}
         if self._persistent:
-            _, prefix = _alias_of(name)
+            _, _, prefix = _alias_of(name)
             kept = {
                 key: (value, expiry.get(key))
                 for key, value in data.items()
@@ -181,16 +175,51 @@ class LocMemStore:
                 del expiry[key]
 
 
+def _keys(leaks: list[Leak]) -> set[tuple[str, str]]:
+    return {(leak.location, key) for leak in leaks for key in leak.keys}
+
+
+def _only(leaks: list[Leak], keys: set[tuple[str, str]]) -> list[Leak]:
+    """Return ``leaks`` restricted to ``keys`` ((location, key) pairs)."""
+    kept = []
+    for leak in leaks:
+        mine = tuple(key for key in leak.keys if (leak.location, key) in keys)
+        if mine:
+            kept.append(Leak(leak.alias, leak.backend, leak.location, mine))
+    return kept
+
+
 def _is_locmem(params: dict) -> bool:
-    return params.get("BACKEND", "").endswith("locmem.LocMemCache")
+    cls = backend_class(params)
+    return cls is not None and issubclass(cls, locmem.LocMemCache)
 
 
-def _alias_of(name: str) -> tuple[str, str]:
-    """Return the alias configured for LOCATION ``name`` and its KEY_PREFIX."""
+# {LOCATION: (alias, BACKEND, KEY_PREFIX)} of every LocMemCache alias seen in
+# CACHES during the run, including ones override_settings set for a while:
+# a leak is reported after the override that created its store has ended.
+_aliases: dict[str, tuple[str, str, str]] = {}
+
+
+def _remember_aliases(**kwargs) -> None:
     for alias, params in settings.CACHES.items():
-        if _is_locmem(params) and params.get("LOCATION", "") == name:
-            return alias, params.get("KEY_PREFIX", "")
-    return "", ""
+        if _is_locmem(params):
+            _aliases.setdefault(
+                params.get("LOCATION", ""),
+                (alias, params["BACKEND"], params.get("KEY_PREFIX", "")),
+            )
+
+
+def _remember_changed_aliases(*, setting: str, **kwargs) -> None:
+    if setting == "CACHES":
+        _remember_aliases()
+
+
+setting_changed.connect(_remember_changed_aliases)
+
+
+def _alias_of(name: str) -> tuple[str, str, str]:
+    """Return (alias, BACKEND, KEY_PREFIX) for the store at LOCATION ``name``."""
+    return _aliases.get(name, ("", "django.core.cache.backends.locmem.LocMemCache", ""))
 
 
 def _user_key(raw: str, prefix: str) -> str:

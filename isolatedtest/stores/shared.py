@@ -138,8 +138,14 @@ class Namespace:
         test, self.current = self.current, self.klass or self.run
         return self._end(test, report=True)
 
-    def keep_test(self) -> None:
-        """Nothing to do: an exempt test runs in its class's scope."""
+    def start_exempt_test(self) -> None:
+        # An exempt test writes into its class's generation; what it writes
+        # is its own (not charged to the class), and undone with the class.
+        klass = self.klass or self.run
+        self.current = Scope(klass, klass.space)
+
+    def end_exempt_test(self) -> None:
+        self.current = self.klass or self.run
 
     def end_class(self, report: bool) -> list[Outcome]:
         klass, self.klass = self.current, None
@@ -524,8 +530,15 @@ class SharedStore:
         self._in_test = False
         return self._each(lambda namespace: namespace.end_test())
 
-    def keep_test(self) -> None:
+    def start_exempt_test(self) -> None:
+        self._in_test = True
+        for namespace in self._namespaces.values():
+            namespace.start_exempt_test()
+
+    def end_exempt_test(self) -> None:
         self._in_test = False
+        for namespace in self._namespaces.values():
+            namespace.end_exempt_test()
 
     def end_class(self, report: bool) -> list[Outcome]:
         self._in_class = False

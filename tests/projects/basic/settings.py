@@ -2,7 +2,7 @@
 
 Environment variables let a test vary what it needs without another project:
 FIXTURE_EXTRA_CACHES (JSON) adds aliases to CACHES, FIXTURE_ISOLATEDTEST (JSON)
-sets ISOLATEDTEST, FIXTURE_TEST_RUNNER sets TEST_RUNNER.
+sets ISOLATEDTEST.
 """
 
 import json
@@ -26,6 +26,3 @@ CACHES.update(json.loads(os.environ.get("FIXTURE_EXTRA_CACHES", "{}")))
 
 if "FIXTURE_ISOLATEDTEST" in os.environ:
     ISOLATEDTEST = json.loads(os.environ["FIXTURE_ISOLATEDTEST"])
-
-if "FIXTURE_TEST_RUNNER" in os.environ:
-    TEST_RUNNER = os.environ["FIXTURE_TEST_RUNNER"]

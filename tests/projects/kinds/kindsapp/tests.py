@@ -152,9 +152,7 @@ class AsyncKindTests(Checks, SimpleTestCase):
 
     async def awrite_and_check(self, part):
         await cache.aset(f"{self.kind}:{part}", part)
-        self.assertEqual(
-            await cache.aget_many(ALL_KEYS), self.expected(**{part: part})
-        )
+        self.assertEqual(await cache.aget_many(ALL_KEYS), self.expected(**{part: part}))
 
     async def test_a(self):
         await self.awrite_and_check("a")
@@ -175,9 +173,7 @@ class SubTestKindTests(Checks, SimpleTestCase):
         for index in range(3):
             with self.subTest(index=index):
                 cache.set(f"subtest:a{index}", index)
-        self.assertEqual(
-            cache.get_many(ALL_KEYS), self.expected(a0=0, a1=1, a2=2)
-        )
+        self.assertEqual(cache.get_many(ALL_KEYS), self.expected(a0=0, a1=1, a2=2))
 
 
 class SkipsKindTests(Checks, SimpleTestCase):

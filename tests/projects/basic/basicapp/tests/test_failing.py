@@ -8,7 +8,7 @@ class FailingTests(TestCase):
     def test_1_fails_after_running_sql(self):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 4242")
-        self.fail("fails on purpose after SELECT 4242")
+        self.fail("fails on purpose after running SQL")
 
     def test_2_fails_plainly(self):
         self.fail("fails on purpose")
