@@ -352,3 +352,42 @@ def test_an_alias_no_test_uses_is_never_contacted(manage, server_cache):
     )
     assert run.returncode == 0, run
     assert "flaky" not in run.output
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_server_threads_captured_objects_and_overridden_aliases_are_isolated(
+    manage, server_cache, backend, tmp_path, read_leaks
+):
+    report = tmp_path / "leaks.json"
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_reach",
+        "--leak-report",
+        str(report),
+        env={"FIXTURE_CACHE": server_cache(backend)},
+    )
+    assert run.returncode == 0, run
+    assert run.ran == 6
+    _, leaks = read_leaks(report)
+    module = "sharedapp.tests.test_reach"
+    assert leaks == {
+        (
+            "test",
+            f"{module}.LiveServer.test_a_server_thread_writes",
+            "default",
+            ("from-server",),
+        ),
+        (
+            "test",
+            f"{module}.Captured.test_a_writes_through_the_captured_object",
+            "default",
+            ("captured",),
+        ),
+        (
+            "test",
+            f"{module}.OverriddenAlias.test_a_writes_to_an_alias_settings_did_not_have",
+            "second",
+            ("overridden",),
+        ),
+    }

@@ -13,6 +13,9 @@ USE_TZ = True
 INSTALLED_APPS = ["isolatedtest", "sharedapp"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+ROOT_URLCONF = "urls"
+STATIC_URL = "/static/"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 
 CACHES = {"default": json.loads(os.environ["FIXTURE_CACHE"])}
 if "FIXTURE_UNREACHABLE" in os.environ:
