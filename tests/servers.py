@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -113,3 +114,55 @@ def memcached_server():
     )
     yield server
     _stop(server)
+
+
+REDIS_BACKENDS = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "django-redis": "django_redis.cache.RedisCache",
+}
+MEMCACHED_BACKENDS = {
+    "pymemcache": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "pylibmc": "django.core.cache.backends.memcached.PyLibMCCache",
+}
+ALL_BACKENDS = [*REDIS_BACKENDS, *MEMCACHED_BACKENDS, "file", "db"]
+
+
+@pytest.fixture
+def prefix():
+    """A KEY_PREFIX of this test's own, so runs of other tests never interfere."""
+    return f"shop-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def server_cache(request, prefix, tmp_path):
+    """Return ``config(backend) -> CACHES entry`` on this session's servers."""
+
+    def config(backend: str) -> dict:
+        if backend in REDIS_BACKENDS:
+            server = request.getfixturevalue("redis_server")
+            location = f"redis://{server.address}/1"
+            return {
+                "BACKEND": REDIS_BACKENDS[backend],
+                "LOCATION": location,
+                "KEY_PREFIX": prefix,
+            }
+        if backend in MEMCACHED_BACKENDS:
+            server = request.getfixturevalue("memcached_server")
+            return {
+                "BACKEND": MEMCACHED_BACKENDS[backend],
+                "LOCATION": server.address,
+                "KEY_PREFIX": prefix,
+            }
+        if backend == "file":
+            return {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "file-cache"),
+                "KEY_PREFIX": prefix,
+            }
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "isolatedtest_cache",
+            "KEY_PREFIX": prefix,
+        }
+
+    return config
