@@ -76,11 +76,13 @@ def _in_generation(tag: str):
 class Space:
     """One generation of a namespace: the keys known to be in it."""
 
-    __slots__ = ("dead", "instance", "keys", "materialized", "tag")
+    __slots__ = ("dead", "instance", "keeps_values", "keys", "materialized", "tag")
 
-    def __init__(self, tag: str, materialized: bool) -> None:
+    def __init__(self, tag: str, materialized: bool, keeps_values: bool) -> None:
         self.tag = tag
         self.materialized = materialized
+        # Only a generation that scopes inherit from needs the values.
+        self.keeps_values = keeps_values
         # {(key, version): [expiry or None, pickled value or _UNKNOWN]}
         self.keys: dict[tuple, list] = {}
         self.dead: list[tuple[str, dict]] = []  # generations emptied by clear()
@@ -115,24 +117,24 @@ class Namespace:
         self._sweep_pending = sweep
         self.run = Scope(None, self._space(materialized=True))
         self.klass: Scope | None = None
-        self.current = self._child(self.run)
+        self.current = self._child(self.run, keeps_values=True)
 
     # Scope changes.
 
-    def _space(self, materialized: bool = False) -> Space:
+    def _space(self, materialized: bool = False, keeps_values: bool = True) -> Space:
         self._count += 1
-        return Space(f"{self._base}:{self._count}", materialized)
+        return Space(f"{self._base}:{self._count}", materialized, keeps_values)
 
-    def _child(self, parent: Scope) -> Scope:
+    def _child(self, parent: Scope, keeps_values: bool) -> Scope:
         if self._reset:
-            return Scope(parent, self._space())
+            return Scope(parent, self._space(keeps_values=keeps_values))
         return Scope(parent, parent.space)
 
     def start_class(self) -> None:
         self.klass = self.current
 
     def start_test(self) -> None:
-        self.current = self._child(self.klass or self.run)
+        self.current = self._child(self.klass or self.run, keeps_values=False)
 
     def end_test(self) -> list[Outcome]:
         test, self.current = self.current, self.klass or self.run
@@ -149,7 +151,7 @@ class Namespace:
 
     def end_class(self, report: bool) -> list[Outcome]:
         klass, self.klass = self.current, None
-        self.current = self._child(self.run)
+        self.current = self._child(self.run, keeps_values=True)
         return self._end(klass, report)
 
     def end_run(self) -> list[Outcome]:
@@ -270,8 +272,10 @@ class Namespace:
             expiry = entry[0] if entry else None
         else:
             expiry = None if timeout is None else time.time() + timeout
-        if value is not _UNKNOWN:
+        if value is not _UNKNOWN and space.keeps_values:
             value = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        else:
+            value = _UNKNOWN
         space.keys[key, version] = [expiry, value]
         if space is self.current.space:
             self.current.written.add((key, version))
