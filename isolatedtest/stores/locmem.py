@@ -11,7 +11,6 @@ pickled bytes, so a shallow copy is an exact copy.
 
 from __future__ import annotations
 
-import re
 import time
 
 from django.conf import settings
@@ -224,5 +223,9 @@ def _alias_of(name: str) -> tuple[str, str, str]:
 
 def _user_key(raw: str, prefix: str) -> str:
     """Return the key as code passed it: without KEY_PREFIX and version."""
-    match = re.match(rf"{re.escape(prefix)}:\d+:", raw)
-    return raw[match.end() :] if match else raw
+    head = f"{prefix}:"
+    if raw.startswith(head):
+        version, found, key = raw[len(head) :].partition(":")
+        if found and version.isdigit():
+            return key
+    return raw

@@ -532,6 +532,8 @@ class SharedStore:
 
     def end_test(self) -> list[Outcome]:
         self._in_test = False
+        if not self._namespaces:
+            return []
         return self._each(lambda namespace: namespace.end_test())
 
     def start_exempt_test(self) -> None:
