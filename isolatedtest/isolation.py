@@ -23,6 +23,9 @@ class Isolation:
     def __init__(self, stores: Sequence[Store], reset: bool = True) -> None:
         self.stores = tuple(stores)
         self.reset = reset
+        # Bound once: these run for every test.
+        self._test_starts = tuple(store.start_test for store in self.stores)
+        self._test_ends = tuple(store.end_test for store in self.stores)
 
     def start_worker(self) -> None:
         """Forget what a forked worker inherited from its parent."""
@@ -36,14 +39,16 @@ class Isolation:
         self._each(lambda store: store.start_class())
 
     def start_test(self) -> None:
-        for store in self.stores:
-            store.start_test()
+        for start in self._test_starts:
+            start()
 
     def end_test(self) -> list[Outcome]:
         """End a test: return its leaks, and undo its writes when isolating."""
         outcomes = []
-        for store in self.stores:
-            outcomes += store.end_test()
+        for end in self._test_ends:
+            found = end()
+            if found:
+                outcomes += found
         return outcomes
 
     def start_exempt_test(self) -> None:

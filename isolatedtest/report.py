@@ -6,18 +6,42 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
+from isolatedtest.stores import Leak, Outcome, PendingLeak, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
     """One alias's leak or failed reset, charged to the test or class it ended."""
 
     scope: str  # "test", "class" or "run"
     name: str  # the test id, or the class's dotted path
     outcome: Outcome
+
+
+# What a hook records: (scope, test or class path, outcomes).
+Charge = tuple[str, object, list[Outcome]]
+
+
+def resolve(outcomes: list[Outcome]) -> list[Leak | ResetFailure]:
+    """Return ``outcomes`` with pending leaks worked out (empty ones dropped)."""
+    resolved = []
+    for outcome in outcomes:
+        if isinstance(outcome, PendingLeak):
+            outcome = outcome.resolve()
+        if outcome is not None:
+            resolved.append(outcome)
+    return resolved
+
+
+def records(charges: list[Charge]) -> list[Record]:
+    """Turn recorded charges into records, naming each test by its id."""
+    return [
+        Record(scope, subject if isinstance(subject, str) else subject.id(), outcome)
+        for scope, subject, outcomes in charges
+        for outcome in resolve(outcomes)
+    ]
 
 
 def describe(outcome: Outcome) -> str:

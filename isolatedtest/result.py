@@ -1,9 +1,13 @@
-"""The unittest layer: open and close isolation scopes from TestResult.startTest.
+"""The unittest layer: open and close isolation scopes from the TestResult.
 
 Hooking the result rather than a base class covers every test whatever its
-class. At ``startTest`` the hook registers ``test.addCleanup`` (which runs
-after tearDown and after the test's own cleanups) and, for the first test
-of each class run, ``cls.addClassCleanup`` (which runs after tearDownClass).
+class. ``startTest`` opens the test's scope and, for the first test of each
+class run, registers ``cls.addClassCleanup`` (which runs after
+tearDownClass). The test's scope closes in ``stopTest``, which unittest calls
+after tearDown and after every cleanup; with ``--strict`` it closes in a
+``test.addCleanup`` registered at ``startTest`` instead, the last cleanup to
+run, so that a leak can fail the test. (A cleanup costs unittest about 2 µs
+per test, which is why it is kept for --strict.)
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ import unittest
 from collections.abc import Callable
 
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import Record, failure_message
+from isolatedtest.report import Charge, failure_message, resolve
 from isolatedtest.stores import Leak, Outcome
 
 # Keep this module's frames out of the tracebacks of --strict failures.
 __unittest = True
 
 EXEMPT_ATTRIBUTE = "_isolatedtest_exempt"
+TEST, EXEMPT = "test", "exempt"
 LEAK_EVENT = "addIsolationLeak"
+
+
+_exempt_methods = False  # set once any method is exempt: skips a lookup per test
 
 
 def no_isolation(test_item):
@@ -29,7 +37,10 @@ def no_isolation(test_item):
     exempt class's tests share their writes. Both are still undone when the
     class ends, so other classes never see them.
     """
+    global _exempt_methods
     setattr(test_item, EXEMPT_ATTRIBUTE, True)
+    if not isinstance(test_item, type):
+        _exempt_methods = True
     return test_item
 
 
@@ -37,13 +48,15 @@ class Hook:
     """Drive an Isolation engine from one TestResult's callbacks."""
 
     def __init__(
-        self, engine: Isolation, strict: bool, record: Callable[[Record], None]
+        self, engine: Isolation, strict: bool, record: Callable[[Charge], None]
     ) -> None:
         self.engine = engine
         self.strict = strict
         self.record = record
         self._class: type | None = None
         self._class_passive = False
+        self._open: str | None = None  # TEST or EXEMPT: the open test scope
+        self._close_test = self._close_test  # bound once: registered per test
 
     def start_test(self, test: unittest.TestCase) -> None:
         cls = type(test)
@@ -51,13 +64,32 @@ class Hook:
             self._start_class(cls)
         if self._class_passive:
             return
-        method = getattr(cls, getattr(test, "_testMethodName", ""), None)
-        if getattr(method, EXEMPT_ATTRIBUTE, False):
+        if _exempt_methods and getattr(
+            getattr(cls, getattr(test, "_testMethodName", ""), None),
+            EXEMPT_ATTRIBUTE,
+            False,
+        ):
+            self._open = EXEMPT
             self.engine.start_exempt_test()
-            test.addCleanup(self.engine.end_exempt_test)
+        else:
+            self._open = TEST
+            self.engine.start_test()
+            if self.strict:
+                test.addCleanup(self._close_test, test)
+
+    def stop_test(self, test: unittest.TestCase) -> None:
+        """Close the test's scope, unless its --strict cleanup already did."""
+        scope = self._open
+        if scope is None:
             return
-        self.engine.start_test()
-        test.addCleanup(self._end_test, test)
+        self._open = None
+        if scope is EXEMPT:
+            self.engine.end_exempt_test()
+            return
+        outcomes = self.engine.end_test()
+        if outcomes:
+            # Tests unittest skipped never ran their cleanups: nothing to fail.
+            self._charge("test", test, outcomes, test.failureException, False)
 
     def class_setup_failed(self) -> None:
         """Undo what a failed setUpClass wrote: no test of it will run."""
@@ -75,10 +107,12 @@ class Hook:
         self._class_passive = exempt
         cls.addClassCleanup(self._end_class, cls, exempt)
 
-    def _end_test(self, test: unittest.TestCase) -> None:
+    def _close_test(self, test: unittest.TestCase) -> None:
+        """The --strict cleanup: a leak fails the test."""
+        self._open = None
         outcomes = self.engine.end_test()
         if outcomes:
-            self._charge("test", test.id(), outcomes, test.failureException)
+            self._charge("test", test, outcomes, test.failureException, True)
 
     def _end_class(self, cls: type, exempt: bool) -> None:
         if self._class is cls:
@@ -86,17 +120,24 @@ class Hook:
         outcomes = self.engine.end_class(report=not exempt)
         if outcomes:
             name = f"{cls.__module__}.{cls.__qualname__}"
-            self._charge("class", name, outcomes, AssertionError)
+            self._charge("class", name, outcomes, AssertionError, can_fail=True)
 
     def _charge(
-        self, scope: str, name: str, outcomes: list[Outcome], failure: type[Exception]
+        self,
+        scope: str,
+        subject,
+        outcomes: list[Outcome],
+        failure: type[Exception],
+        can_fail: bool,
     ) -> None:
-        for outcome in outcomes:
-            self.record(Record(scope, name, outcome))
-        leaks = [outcome for outcome in outcomes if isinstance(outcome, Leak)]
-        # A failed reset is reported, never turned into this test's failure.
-        if self.strict and leaks:
-            raise failure(failure_message(scope, leaks))
+        # The test's id and the leaks' details are worked out when the report
+        # is written, off the hot path; a class is named now.
+        self.record((scope, subject, outcomes))
+        if self.strict and can_fail:
+            # A failed reset is reported, never turned into this test's failure.
+            leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
+            if leaks:
+                raise failure(failure_message(scope, leaks))
 
 
 def _is_class_setup_error(test: object) -> bool:
@@ -113,12 +154,17 @@ class IsolationResultMixin:
     """
 
     hook: Hook | None = None
-    records: list[Record]
+    charges: list[Charge]
 
     def startTest(self, test):
         super().startTest(test)
         if self.hook is not None:
             self.hook.start_test(test)
+
+    def stopTest(self, test):
+        if self.hook is not None:
+            self.hook.stop_test(test)
+        super().stopTest(test)
 
     def addError(self, test, err):
         if self.hook is not None and _is_class_setup_error(test):
@@ -130,8 +176,8 @@ class IsolationResultMixin:
             self.hook.class_setup_failed()
         super().addSkip(test, reason)
 
-    def addIsolationLeak(self, test, record: Record) -> None:
-        self.records.append(record)
+    def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
+        self.charges.append((scope, name or test, outcomes))
 
 
 class WorkerResultMixin:
@@ -144,12 +190,19 @@ class WorkerResultMixin:
         super().__init__(*args, **kwargs)
         self.hook = Hook(self.engine, self.strict, self._send_leak)
 
-    def _send_leak(self, record: Record) -> None:
-        self.events.append((LEAK_EVENT, self.test_index, record))
+    def _send_leak(self, charge: Charge) -> None:
+        # The main process knows the test from the event's index.
+        scope, subject, outcomes = charge
+        name = subject if scope == "class" else None
+        self.events.append((LEAK_EVENT, self.test_index, scope, name, outcomes))
 
     def startTest(self, test):
         super().startTest(test)
         self.hook.start_test(test)
+
+    def stopTest(self, test):
+        self.hook.stop_test(test)
+        super().stopTest(test)
 
     def addError(self, test, err):
         if _is_class_setup_error(test):

@@ -20,7 +20,7 @@ from django.test.runner import DiscoverRunner, ParallelTestSuite
 
 from isolatedtest.conf import load_config, run_id
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import Record, summary, write_json
+from isolatedtest.report import Charge, records, summary, write_json
 from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
 from isolatedtest.stores import build_stores
 
@@ -68,7 +68,7 @@ class IsolationRunnerMixin:
         self.isolation_reset = isolation_reset
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self._hook: Hook | None = None
-        self._records: list[Record] = []
+        self._charges: list[Charge] = []
         self._unsupported: list = []
 
     @classmethod
@@ -111,7 +111,7 @@ class IsolationRunnerMixin:
         return type(
             f"Isolated{base.__name__}",
             (IsolationResultMixin, base),
-            {"hook": self._hook, "records": self._records},
+            {"hook": self._hook, "charges": self._charges},
         )
 
     def run_suite(self, suite, **kwargs):
@@ -124,26 +124,23 @@ class IsolationRunnerMixin:
             result = super().run_suite(suite, **kwargs)
         else:
             self._engine.start_run()
-            self._hook = Hook(self._engine, self.isolation_strict, self._records.append)
+            self._hook = Hook(self._engine, self.isolation_strict, self._charges.append)
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
-                self._records.extend(
-                    Record("run", "", outcome) for outcome in self._engine.end_run()
-                )
+                self._charges.append(("run", "", self._engine.end_run()))
         self._report(result)
         return result
 
     def _report(self, result) -> None:
+        found = records(self._charges)
         stream = getattr(result, "stream", None) or sys.stderr
-        stream.write(
-            summary(self._records, self.isolation_reset, self.verbosity) + "\n"
-        )
+        stream.write(summary(found, self.isolation_reset, self.verbosity) + "\n")
         stream.flush()
         if self.isolation_report:
             write_json(
                 self.isolation_report,
-                self._records,
+                found,
                 isolated=self.isolation_reset,
                 strict=self.isolation_strict,
                 unsupported=self._unsupported,

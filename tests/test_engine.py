@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from isolatedtest.conf import Config
 from isolatedtest.isolation import Isolation
+from isolatedtest.report import resolve
 from isolatedtest.stores.locmem import LocMemStore
 
 CACHES = {
@@ -48,7 +49,7 @@ def engine(reset=True, **config):
 
 
 def keys_of(leaks):
-    return {(leak.alias, key) for leak in leaks for key in leak.keys}
+    return {(leak.alias, key) for leak in resolve(leaks) for key in leak.keys}
 
 
 def test_a_tests_writes_are_undone_and_reported_as_its_leak(caches):
@@ -167,7 +168,7 @@ def test_a_store_created_during_a_test_is_emptied(caches):
     isolation.start_test()
     late = LocMemCache("engine-created-late", {})
     late.set("x", 1)
-    leaks = isolation.end_test()
+    leaks = resolve(isolation.end_test())
     assert [(leak.alias, leak.location, leak.keys) for leak in leaks] == [
         ("", "engine-created-late", ("x",))
     ]

@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from isolatedtest.conf import Config
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Leak:
     """Keys one cache alias kept after the scope that wrote them ended."""
 
@@ -39,7 +39,16 @@ class ResetFailure:
     error: str
 
 
-Outcome = Leak | ResetFailure
+class PendingLeak:
+    """What a scope left, captured cheaply; worked into a Leak when reported."""
+
+    __slots__ = ()
+
+    def resolve(self) -> Leak | None:
+        raise NotImplementedError
+
+
+Outcome = Leak | PendingLeak | ResetFailure
 
 
 class Store(Protocol):

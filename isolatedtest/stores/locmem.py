@@ -18,7 +18,7 @@ from django.core.cache.backends import locmem
 from django.core.signals import setting_changed
 
 from isolatedtest.conf import Config
-from isolatedtest.stores import Leak, backend_class
+from isolatedtest.stores import Leak, PendingLeak, backend_class
 
 _EMPTY: dict = {}
 _MISSING = object()
@@ -43,7 +43,7 @@ class LocMemStore:
         self._class: Snapshot = {}  # after it: what each test starts from
         self._test: Snapshot = {}
         self._after: Snapshot = {}  # after the class's last test
-        self._setup_keys: set[tuple[str, str]] = set()
+        self._setup: Snapshot = {}  # right after the class's setup
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -61,8 +61,7 @@ class LocMemStore:
         self._outer = self.snapshot()
 
     def start_class(self) -> None:
-        self._class = self._after = self.snapshot()
-        self._setup_keys = _keys(self._settle(self._outer, restore=False, report=True))
+        self._setup = self._class = self._after = self.snapshot()
 
     def start_test(self) -> None:
         # When isolating, every test starts from the class state, which the
@@ -70,7 +69,7 @@ class LocMemStore:
         if not self.reset:
             self._test = self.snapshot()
 
-    def end_test(self) -> list[Leak]:
+    def end_test(self) -> list[PendingLeak]:
         if self.reset:
             return self._settle(self._class, restore=True, report=True)
         leaks = self._settle(self._test, restore=False, report=True)
@@ -90,9 +89,12 @@ class LocMemStore:
         """Charge the class with what its setup and teardown left."""
         teardown = self._settle(self._after, restore=False, report=report)
         leaks = self._settle(self._outer, restore=self.reset, report=report)
+        charged = set()
+        if leaks:
+            charged = _keys(_between(self._outer, self._setup)) | _keys(teardown)
         if not self.reset:
             self._outer = self.snapshot()
-        return _only(leaks, self._setup_keys | _keys(teardown))
+        return _only(leaks, charged)
 
     def abort_class(self) -> None:
         if self.reset:
@@ -101,7 +103,9 @@ class LocMemStore:
     def end_run(self) -> list[Leak]:
         return []
 
-    def _settle(self, snapshot: Snapshot, restore: bool, report: bool) -> list[Leak]:
+    def _settle(
+        self, snapshot: Snapshot, restore: bool, report: bool
+    ) -> list[PendingLeak]:
         """Compare every store with ``snapshot``; report and/or restore changes."""
         leaks = []
         for name, data in tuple(locmem._caches.items()):
@@ -117,50 +121,33 @@ class LocMemStore:
             expiry = locmem._expire_info[name]
             with locmem._locks[name]:
                 if report:
-                    leak = self._leak(name, data, expiry, saved_data)
-                    if leak is not None:
-                        leaks.append(leak)
+                    written = _written(name, data, expiry, saved_data)
+                    if written:
+                        leaks.append(Written(name, written, self._persistent))
                 if restore:
                     self._restore(name, data, expiry, saved_data, saved_expiry)
         return leaks
-
-    def _leak(self, name: str, data: dict, expiry: dict, saved: dict) -> Leak | None:
-        """Return the keys written since ``saved`` that are still live."""
-        now = time.time()
-        written = [
-            key
-            for key, value in data.items()
-            if saved.get(key, _MISSING) != value
-            and (expiry.get(key) is None or expiry[key] > now)
-        ]
-        if not written:
-            return None
-        alias, backend, prefix = _alias_of(name)
-        keys = tuple(
-            key
-            for key in (_user_key(raw, prefix) for raw in written)
-            if not (self._persistent and self._persistent.match(key))
-        )
-        if not keys:
-            return None
-        return Leak(alias=alias, backend=backend, location=name, keys=keys)
 
     def _restore(
         self, name: str, data: dict, expiry: dict, saved: dict, saved_expiry: dict
     ) -> None:
         """Make ``data`` equal ``saved`` again, except for persistent keys."""
+        if not saved and self._persistent is None:
+            data.clear()
+            expiry.clear()
+            return
         kept = {}
         if self._persistent:
-            _, _, prefix = _alias_of(name)
+            head = f"{_alias_of(name)[2]}:"
             kept = {
                 key: (value, expiry.get(key))
                 for key, value in data.items()
-                if self._persistent.match(_user_key(key, prefix))
+                if self._persistent.match(_user_key(key, head))
             }
             saved = {
                 key: value
                 for key, value in saved.items()
-                if not self._persistent.match(_user_key(key, prefix))
+                if not self._persistent.match(_user_key(key, head))
             }
         data.clear()
         data.update(saved)
@@ -174,17 +161,76 @@ class LocMemStore:
                 del expiry[key]
 
 
-def _keys(leaks: list[Leak]) -> set[tuple[str, str]]:
-    return {(leak.location, key) for leak in leaks for key in leak.keys}
+class Written(PendingLeak):
+    """Keys a scope wrote in one store, with their expiry times.
+
+    Capturing this costs a dict copy; turning raw keys into the keys code
+    passed, dropping expired and persistent ones, waits for the report.
+    """
+
+    __slots__ = ("entries", "location", "now", "persistent")
+
+    def __init__(self, location: str, entries: dict, persistent, now=None) -> None:
+        self.location = location
+        self.entries = entries  # {raw key: expiry time or None}
+        self.now = time.time() if now is None else now
+        self.persistent = persistent
+
+    def resolve(self) -> Leak | None:
+        alias, backend, prefix = _alias_of(self.location)
+        head = f"{prefix}:"
+        keys = []
+        for raw, expires in self.entries.items():
+            if expires is not None and expires <= self.now:
+                continue
+            key = _user_key(raw, head)
+            if self.persistent is None or not self.persistent.match(key):
+                keys.append(key)
+        return Leak(alias, backend, self.location, tuple(keys)) if keys else None
 
 
-def _only(leaks: list[Leak], keys: set[tuple[str, str]]) -> list[Leak]:
-    """Return ``leaks`` restricted to ``keys`` ((location, key) pairs)."""
+def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
+    """Return {raw key: expiry} of what ``data`` holds that ``saved`` does not."""
+    if not saved:
+        return dict(expiry)  # LocMemCache keeps the same keys in both dicts
+    return {
+        key: expiry.get(key)
+        for key, value in data.items()
+        if saved.get(key, _MISSING) != value
+    }
+
+
+def _between(before: Snapshot, after: Snapshot) -> list[Written]:
+    """Return what was written between two snapshots, per store."""
+    found = []
+    for name, (data, expiry) in after.items():
+        written = _written(name, data, expiry, before.get(name, (_EMPTY,))[0])
+        if written:
+            found.append(Written(name, written, None))
+    return found
+
+
+def _keys(leaks: list[PendingLeak]) -> set[tuple[str, str]]:
+    """Return the (location, raw key) pairs of ``leaks``."""
+    return {(leak.location, key) for leak in leaks for key in leak.entries}
+
+
+def _only(leaks: list[Written], keys: set[tuple[str, str]]) -> list[Leak]:
+    """Return ``leaks`` restricted to ``keys``, resolved."""
     kept = []
     for leak in leaks:
-        mine = tuple(key for key in leak.keys if (leak.location, key) in keys)
-        if mine:
-            kept.append(Leak(leak.alias, leak.backend, leak.location, mine))
+        mine = {
+            key: exp
+            for key, exp in leak.entries.items()
+            if (leak.location, key) in keys
+        }
+        resolved = (
+            Written(leak.location, mine, leak.persistent, leak.now).resolve()
+            if mine
+            else None
+        )
+        if resolved is not None:
+            kept.append(resolved)
     return kept
 
 
@@ -221,9 +267,8 @@ def _alias_of(name: str) -> tuple[str, str, str]:
     return _aliases.get(name, ("", "django.core.cache.backends.locmem.LocMemCache", ""))
 
 
-def _user_key(raw: str, prefix: str) -> str:
-    """Return the key as code passed it: without KEY_PREFIX and version."""
-    head = f"{prefix}:"
+def _user_key(raw: str, head: str) -> str:
+    """Return the key as code passed it, without 'KEY_PREFIX:' (head) and version."""
     if raw.startswith(head):
         version, found, key = raw[len(head) :].partition(":")
         if found and version.isdigit():

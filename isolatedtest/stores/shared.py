@@ -51,6 +51,7 @@ NAMESPACE_MARK = "isolatedtest"
 MAX_TIMEOUT = 24 * 60 * 60  # seconds; see sweep.py
 _UNKNOWN = object()  # a value isolatedtest did not see (it cannot copy it)
 _KEEP = object()  # an operation that leaves the key's expiry as it was
+_NOTHING: list = []  # what a scope end returns when there is nothing (not mutated)
 
 # While set, the current thread is doing isolatedtest's own I/O in the
 # namespace generation ``tag``: no bookkeeping, no copying.
@@ -527,13 +528,14 @@ class SharedStore:
 
     def start_test(self) -> None:
         self._in_test = True
-        for namespace in self._namespaces.values():
-            namespace.start_test()
+        if self._namespaces:
+            for namespace in self._namespaces.values():
+                namespace.start_test()
 
     def end_test(self) -> list[Outcome]:
         self._in_test = False
         if not self._namespaces:
-            return []
+            return _NOTHING
         return self._each(lambda namespace: namespace.end_test())
 
     def start_exempt_test(self) -> None:

@@ -1,0 +1,224 @@
+"""Generate synthetic Django projects for ``tests/benchmark.py``.
+
+A project is a temp directory with ``manage.py``, a settings module (SQLite
+in-memory, one LocMemCache alias) and an app ``benchapp`` whose test modules
+hold ``n_tests`` generated tests, ``per_class`` to a class. Class kinds
+cycle: a ``django.test.TestCase`` whose ``setUpTestData`` keeps class state
+(attributes plus cache keys), two ``SimpleTestCase`` and one plain
+``unittest.TestCase``.
+
+Test bodies are as light as tests get. With ``keys=None`` (the "mixed"
+suite) a third never touch the cache, and of the rest one in twenty writes
+``MANY_KEYS`` keys and the others ``FEW_KEYS`` (plus one read). With
+``keys=K`` every test writes exactly K keys. Key names repeat across tests
+(as real tests write the same few keys), and MAX_ENTRIES is raised so that
+LocMemCache's culling never runs: without isolation the cache would
+otherwise fill up and cull, which would slow plain ``test`` down and flatter
+isolatedtest.
+
+The app also ships ``benchapp.runner.ClearCacheRunner``, the common partial
+fix: ``unittest.TestCase.tearDown`` patched to call ``cache.clear()``. Its
+package wraps ``unittest.TextTestRunner.run``, whatever the variant, to
+print the CPU time of the test phase (the process's and its parallel
+workers') after unittest's "Ran N tests" line: a measure that another
+process on the machine disturbs less than the elapsed time.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+FEW_KEYS = 3
+MANY_KEYS = 30
+CLASS_STATE_KEYS = 5
+TESTS_PER_MODULE = 100
+
+SETTINGS = """\
+SECRET_KEY = "benchmark-only"
+DEBUG = False
+USE_TZ = True
+INSTALLED_APPS = ["isolatedtest", "benchapp"]
+DATABASES = {{
+    "default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+}}
+CACHES = {{
+    "default": {{
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "bench",
+        "OPTIONS": {{"MAX_ENTRIES": {max_entries}}},
+    }}
+}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"""
+
+MANAGE = """\
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproj.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+"""
+
+RUNNER = '''\
+"""The common partial fix: clear the default cache after every test."""
+
+import unittest
+
+from django.core.cache import cache
+from django.test.runner import DiscoverRunner
+
+
+def _clear_cache(self):
+    cache.clear()
+
+
+class ClearCacheRunner(DiscoverRunner):
+    def setup_test_environment(self, **kwargs):
+        super().setup_test_environment(**kwargs)
+        unittest.TestCase.tearDown = _clear_cache
+'''
+
+INSTRUMENT = '''\
+"""Benchmark instrument: print the test phase's CPU time after its summary."""
+
+import resource
+import time
+import unittest
+
+_run = unittest.TextTestRunner.run
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed_run(self, test):
+    start = time.process_time() + _children_cpu()
+    try:
+        return _run(self, test)
+    finally:
+        cpu = time.process_time() + _children_cpu() - start
+        self.stream.write(f"bench: test phase CPU {cpu:.4f}s\\n")
+        self.stream.flush()
+
+
+unittest.TextTestRunner.run = _timed_run
+'''
+
+MODULE_HEAD = """\
+import unittest
+
+from django.core.cache import cache
+from django.test import SimpleTestCase, TestCase
+
+KEYS = [f"key:{{j}}" for j in range({max_keys})]
+"""
+
+BASES = ("TestCase", "SimpleTestCase", "SimpleTestCase", "unittest.TestCase")
+
+SET_UP_TEST_DATA = f"""\
+    @classmethod
+    def setUpTestData(cls):
+        cls.config = {{"name": cls.__name__, "items": [1, 2, 3]}}
+        for j in range({CLASS_STATE_KEYS}):
+            cache.set(f"class:{{j}}", j)
+"""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to generate."""
+
+    n_tests: int
+    keys: int | None = None  # None: the mixed suite; K: every test writes K keys
+    per_class: int = 10
+
+    @property
+    def name(self) -> str:
+        mix = "mixed" if self.keys is None else f"k{self.keys}"
+        return f"n{self.n_tests}-{mix}"
+
+
+def keys_of(spec: Spec, index: int) -> int:
+    """Return how many keys test number ``index`` writes."""
+    if spec.keys is not None:
+        return spec.keys
+    if index % 3 == 0:
+        return 0
+    return MANY_KEYS if index % 30 == 1 else FEW_KEYS
+
+
+def _body(keys: int) -> str:
+    if keys == 0:
+        return "        self.assertEqual(1 + 1, 2)\n"
+    if keys <= FEW_KEYS:
+        lines = [f'        cache.set("key:{j}", {j})\n' for j in range(keys)]
+        lines.append('        self.assertIsNotNone(cache.get("key:0"))\n')
+        return "".join(lines)
+    return (
+        f"        for j, key in enumerate(KEYS[:{keys}]):\n"
+        "            cache.set(key, j)\n"
+        '        self.assertIsNotNone(cache.get("key:0"))\n'
+    )
+
+
+def _class(spec: Spec, number: int, first: int, count: int) -> str:
+    base = BASES[number % len(BASES)]
+    parts = [f"\n\nclass Gen{number:05d}({base}):\n"]
+    if base == "TestCase":
+        parts.append(SET_UP_TEST_DATA)
+    for index in range(first, first + count):
+        parts.append(
+            f"\n    def test_{index:05d}(self):\n{_body(keys_of(spec, index))}"
+        )
+    return "".join(parts)
+
+
+def write_project(root: Path, spec: Spec) -> Path:
+    """Write the project for ``spec`` under ``root``; return its directory."""
+    project = root / spec.name
+    tests_dir = project / "benchapp" / "tests"
+    tests_dir.mkdir(parents=True)
+    (project / "manage.py").write_text(MANAGE)
+    (project / "benchproj").mkdir()
+    (project / "benchproj" / "__init__.py").write_text("")
+    max_keys = max(spec.keys or 0, MANY_KEYS)
+    max_entries = 10 * (max_keys + CLASS_STATE_KEYS) + 1000
+    (project / "benchproj" / "settings.py").write_text(
+        SETTINGS.format(max_entries=max_entries)
+    )
+    (project / "benchapp" / "__init__.py").write_text(INSTRUMENT)
+    (project / "benchapp" / "runner.py").write_text(RUNNER)
+    (tests_dir / "__init__.py").write_text("")
+    head = MODULE_HEAD.format(max_keys=max_keys)
+    number = 0
+    for module_start in range(0, spec.n_tests, TESTS_PER_MODULE):
+        module_end = min(module_start + TESTS_PER_MODULE, spec.n_tests)
+        classes = []
+        for first in range(module_start, module_end, spec.per_class):
+            count = min(spec.per_class, module_end - first)
+            classes.append(_class(spec, number, first, count))
+            number += 1
+        path = tests_dir / f"test_gen_{module_start // TESTS_PER_MODULE:04d}.py"
+        path.write_text(head + "".join(classes))
+    return project
+
+
+def describe(spec: Spec) -> str:
+    """Return one line saying what the generated suite contains."""
+    writes = [keys_of(spec, i) for i in range(spec.n_tests)]
+    touching = sum(1 for k in writes if k)
+    classes = -(-spec.n_tests // spec.per_class)
+    return textwrap.shorten(
+        f"{spec.n_tests} tests in {classes} classes of {spec.per_class} "
+        f"(1 in {len(BASES)} a TestCase with setUpTestData state: "
+        f"{CLASS_STATE_KEYS} cache keys); {touching} tests write keys, "
+        f"{sum(writes)} key writes in all",
+        width=200,
+    )
