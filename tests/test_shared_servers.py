@@ -57,6 +57,22 @@ def run_keys(backend, server_cache, request) -> list[str]:
     raise ValueError(backend)
 
 
+def leaks_of_passing_run(manage, read_leaks, tmp_path, cache, module, tests):
+    """Run one sharedapp test module; check it passed; return its leak set."""
+    report = tmp_path / "leaks.json"
+    run = manage(
+        "shared",
+        "isolatedtest",
+        f"sharedapp.tests.{module}",
+        "--leak-report",
+        str(report),
+        env={"FIXTURE_CACHE": cache},
+    )
+    assert run.returncode == 0, run
+    assert run.ran == tests
+    return read_leaks(report)[1]
+
+
 @pytest.mark.parametrize("backend", ["redis", "pymemcache"])
 def test_parallel_workers_collide_under_test_but_not_under_isolatedtest(
     manage, server_cache, backend
@@ -75,18 +91,9 @@ def test_parallel_workers_collide_under_test_but_not_under_isolatedtest(
 def test_class_state_is_seen_by_each_test_and_undone_after_it(
     manage, server_cache, backend, tmp_path, read_leaks
 ):
-    report = tmp_path / "leaks.json"
-    run = manage(
-        "shared",
-        "isolatedtest",
-        "sharedapp.tests.test_class_state",
-        "--leak-report",
-        str(report),
-        env={"FIXTURE_CACHE": server_cache(backend)},
+    leaks = leaks_of_passing_run(
+        manage, read_leaks, tmp_path, server_cache(backend), "test_class_state", 5
     )
-    assert run.returncode == 0, run
-    assert run.ran == 5
-    _, leaks = read_leaks(report)
     shop = "sharedapp.tests.test_class_state.ConfiguredShop"
     assert leaks == {
         ("test", f"{shop}.test_a_changes_everything", "default", ("extra", "visits")),
@@ -309,18 +316,9 @@ def test_an_alias_no_test_uses_is_never_contacted(manage, server_cache):
 def test_server_threads_captured_objects_and_overridden_aliases_are_isolated(
     manage, server_cache, backend, tmp_path, read_leaks
 ):
-    report = tmp_path / "leaks.json"
-    run = manage(
-        "shared",
-        "isolatedtest",
-        "sharedapp.tests.test_reach",
-        "--leak-report",
-        str(report),
-        env={"FIXTURE_CACHE": server_cache(backend)},
+    leaks = leaks_of_passing_run(
+        manage, read_leaks, tmp_path, server_cache(backend), "test_reach", 6
     )
-    assert run.returncode == 0, run
-    assert run.ran == 6
-    _, leaks = read_leaks(report)
     module = "sharedapp.tests.test_reach"
     assert leaks == {
         (
