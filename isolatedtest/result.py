@@ -141,9 +141,10 @@ class Hook:
 
 
 def _is_class_setup_error(test: object) -> bool:
+    """Whether unittest reports a setUpClass or setUpModule that did not finish."""
     return isinstance(
         test, unittest.suite._ErrorHolder
-    ) and test.description.startswith("setUpClass")
+    ) and test.description.startswith(("setUpClass", "setUpModule"))
 
 
 class IsolationResultMixin:

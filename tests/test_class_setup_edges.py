@@ -51,3 +51,17 @@ def test_plain_test_lets_both_setups_writes_through(manage):
         f"{MODULE}.B2AfterFailingSetupTests."
         "test_does_not_see_the_failing_setup_write": "FAIL",
     }, run.log
+
+
+def test_writes_of_a_module_setup_that_fails_are_undone(manage):
+    failing = "basicapp.tests.test_module_setup_fails"
+    labels = (failing, "basicapp.tests.test_module_setup_then")
+    plain = manage("basic", "test", *labels)
+    assert plain.problems == {
+        f"setUpModule ({failing})": "ERROR",
+        "basicapp.tests.test_module_setup_then.AfterFailedModuleSetupTests"
+        ".test_does_not_see_the_failed_module_setup_write": "FAIL",
+    }, plain.log
+    run = manage("basic", "isolatedtest", *labels)
+    assert run.problems == {f"setUpModule ({failing})": "ERROR"}, run.log
+    assert run.summary == "isolatedtest: no cache leaks.", run.log
