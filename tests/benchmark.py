@@ -3,10 +3,11 @@
 Run on demand (pytest does not collect it), with the Python that has Django
 and isolatedtest installed::
 
-    python tests/benchmark.py            # full run, under ~15 minutes on 2 cores
-    python tests/benchmark.py --quick    # smoke check, about a minute
+    python tests/benchmark.py            # full run, under ~17 minutes on 2 cores
+    python tests/benchmark.py --quick    # smoke check, about 1.5 minutes
     python tests/benchmark.py --repeat 9 --output bench.md
     python tests/benchmark.py --git-ref HEAD   # isolatedtest as committed
+    python tests/benchmark.py --sections servers   # Redis and Memcached only
 
 It writes synthetic Django projects into a temp directory (``bench_project``:
 SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
@@ -20,7 +21,17 @@ SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
 3. the hook's own cost per test, in-process (``bench_inprocess``): the same
    suite run by Django's runner with and without isolatedtest composed in,
    plus timers on the hook's entry points and on every isolatedtest
-   function (the breakdown), and with ``--profile`` a cProfile listing.
+   function (the breakdown), and with ``--profile`` a cProfile listing;
+4. shared servers (``bench_servers``, section ``servers``, under ~3 minutes,
+   ~30 s with ``--quick``): on a ``redis-server`` and a ``memcached`` it
+   starts on free loopback ports (and an identical pair holding 1,000,000
+   unrelated keys in the caches' own database), the engine is driven
+   in-process around real cache operations for each of Django's
+   RedisCache, django-redis, PyMemcacheCache (also with TCP_NODELAY) and
+   PyLibMCCache (where importable): the round trips of four kinds of test,
+   counted on the sockets, against the test's own; the first operation of
+   a run; and the time per test of a test writing 3 keys, with and without
+   isolation, on the empty and the full server, in rotating rounds.
 
 Every subprocess variant runs ``--repeat`` times; the order of the variants
 rotates from one round to the next (A B C, B C A, ...), and the tables give
@@ -64,6 +75,8 @@ REPO = HERE.parent
 RAN = re.compile(r"^Ran (\d+) tests? in ([\d.]+)s$", re.MULTILINE)
 PHASE_CPU = re.compile(r"^bench: test phase CPU ([\d.]+)s$", re.MULTILINE)
 BUDGET = 1.05
+SECTIONS = ("main", "growth", "keys", "hook", "servers")
+PROJECT_SECTIONS = {"main", "growth", "keys", "hook"}  # need generated projects
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,10 @@ class Plan:
     growth_rounds: int  # in-process rounds for the growth projects
     target: float  # in-process: seconds per timed sample (at least one run)
     max_wait: float  # seconds the whole run may wait for the machine to calm
+    servers_tests: int  # servers: tests per variant per round
+    servers_rounds: int  # servers: timed rounds
+    servers_target: float  # servers: seconds a variant's round may last
+    servers_unrelated: int  # servers: unrelated keys on the full servers
 
 
 FULL = Plan(
@@ -91,6 +108,10 @@ FULL = Plan(
     growth_rounds=5,
     target=0.5,
     max_wait=120,
+    servers_tests=2_000,
+    servers_rounds=9,
+    servers_target=2.0,
+    servers_unrelated=1_000_000,
 )
 QUICK = Plan(
     main_n=2_000,
@@ -102,6 +123,10 @@ QUICK = Plan(
     growth_rounds=3,
     target=0.15,
     max_wait=15,
+    servers_tests=300,
+    servers_rounds=3,
+    servers_target=0.5,
+    servers_unrelated=200_000,
 )
 
 
@@ -263,16 +288,49 @@ class Runner:
             str(target),
             *extra,
         ]
+        return self._json_script(command, f"in-process {project.name}")[0]
+
+    def servers(self, plan: Plan) -> dict:
+        """Run ``bench_servers`` (its progress goes to our stderr)."""
+        command = [
+            sys.executable,
+            str(HERE / "bench_servers.py"),
+            "--tests",
+            str(plan.servers_tests),
+            "--rounds",
+            str(plan.servers_rounds),
+            "--target",
+            str(plan.servers_target),
+            "--unrelated",
+            str(plan.servers_unrelated),
+            "--workdir",
+            str(self.workdir),
+        ]
+        data, others = self._json_script(command, "servers", stderr=None)
+        data["others"] = others
+        return data
+
+    def _json_script(
+        self, command: list[str], label: str, stderr=subprocess.PIPE
+    ) -> tuple[dict, float | None]:
+        """Run a script that prints one JSON object; return it, and the
+        share of the CPUs other processes used meanwhile."""
         self.machine.wait_quiet()
         before, own = self.machine.stat(), _children_cpu()
         done = subprocess.run(
-            command, capture_output=True, text=True, env=self.env, check=False
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=self.env,
+            check=False,
         )
         others = self.machine.others_since(before, _children_cpu() - own)
-        self.log(f"  in-process {project.name} done" + _others(others))
+        self.log(f"  {label} done" + _others(others))
         if done.returncode:
-            raise BenchError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout)
+            output = done.stderr[-3000:] if done.stderr else "(its stderr is above)"
+            raise BenchError(f"{' '.join(command)} failed:\n{output}")
+        return json.loads(done.stdout), others
 
 
 def _children_cpu() -> float:
@@ -562,6 +620,261 @@ def breakdown_section(data: dict) -> list[str]:
     return lines
 
 
+def servers_section(data: dict) -> list[str]:
+    """The tables of ``bench_servers``'s results."""
+    skipped = [f"{label} ({why})" for label, why in data["skipped"].items()]
+    if not data["backends"]:
+        return ["Nothing measured: " + "; ".join(skipped), ""]
+    many = f"{data['unrelated']:,}"
+    versions = ", ".join(f"{kind} {v}" for kind, v in sorted(data["servers"].items()))
+    fills = "; ".join(
+        f"{kind}: {fill['keys']:,} keys by {fill['how']} in {fill['seconds']:.1f} s"
+        + (f", {fill['evictions']:,} evicted" if fill.get("evictions") else "")
+        for kind, fill in sorted(data["fill"].items())
+    )
+    lines = [
+        "### Shared servers: Redis and Memcached (in-process)",
+        "",
+        f"Servers started for this run on loopback ({versions}): for each kind "
+        f"one left empty and one holding {many} unrelated keys in the database "
+        f"the caches use ({fills}). The engine (`Isolation([SharedStore(...)])`) "
+        "is driven in-process around real cache operations, one alias at a "
+        "time, in a class scope.",
+        "",
+        "#### Round trips per test (counted)",
+        "",
+        *_round_trips_table(data),
+        "",
+        _round_trips_note(data),
+        "",
+        "#### First cache operation of a run",
+        "",
+        *_run_start_table(data),
+        "",
+        "Each instance had connected before, so no handshake is counted. On "
+        "Redis, isolatedtest's first operation in a process sweeps dead runs' "
+        "keys (`SCAN MATCH` over the whole database, once per alias).",
+        "",
+        f"#### Time per test: a test writing 3 keys, 0 vs {many} unrelated keys",
+        "",
+        "Wall time, us/test (the server's work included). Plain: "
+        "the same three `cache.set` calls on an instance no engine adopted. "
+        "Added and ratios: medians of each round's own values [min-max].",
+        "",
+        *_server_times_table(data, "wall_us"),
+        "",
+        "CPU time of the benchmark process, us/test (the server's work excluded):",
+        "",
+        *_server_times_table(data, "cpu_us"),
+        "",
+        _server_times_note(data),
+        "",
+    ]
+    no_delay = [label for label, b in data["backends"].items() if b.get("options")]
+    if no_delay:
+        lines += [
+            f"{', '.join(no_delay)}: the same backend with "
+            + ", ".join(
+                f"`OPTIONS={data['backends'][label]['options']}`" for label in no_delay
+            )
+            + " (TCP_NODELAY); Django's default OPTIONS for PyMemcacheCache leave "
+            "Nagle's algorithm on.",
+            "",
+        ]
+    if data.get("others") is not None:
+        lines += [
+            f"Other processes used {data['others']:.0%} of the CPUs during this "
+            "section.",
+            "",
+        ]
+    if skipped:
+        lines += ["Not measured: " + "; ".join(skipped) + ".", ""]
+    return lines
+
+
+def _trips(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def _round_trips_table(data: dict) -> list[str]:
+    many = f"{data['unrelated']:,}"
+    rows = []
+    for label, backend in data["backends"].items():
+        counts = backend["round_trips"]
+        for kind, name in data["kinds"].items():
+            own = counts["own"][kind]
+            extra = [i - o for i, o in zip(counts["empty"][kind], own, strict=True)]
+            extra_full = [i - o for i, o in zip(counts["full"][kind], own, strict=True)]
+            budget = data["budgets"][kind]
+            if budget is None:
+                met = "-"
+            else:
+                met = "yes" if max(*extra, *extra_full) <= budget else "**no**"
+            rows.append(
+                (
+                    label,
+                    name,
+                    _trips(own),
+                    _trips(counts["empty"][kind]),
+                    _trips(extra),
+                    _trips(extra_full),
+                    "-" if budget is None else f"{budget}",
+                    met,
+                )
+            )
+    return table(
+        (
+            "backend",
+            "test",
+            "own round trips",
+            "with isolation",
+            "extra",
+            f"extra, {many} unrelated keys",
+            "extra budget",
+            "within budget",
+        ),
+        rows,
+    )
+
+
+def _round_trips_note(data: dict) -> str:
+    relayed = [
+        label
+        for label, backend in data["backends"].items()
+        if backend["counted_with"] == "relay"
+    ]
+    note = (
+        "Own: the test's operations on a plain instance of the same cache. Each "
+        "switch from sending to receiving on a socket is one round trip "
+        "(`socket.socket` wrapped, as in `tests/test_round_trips.py`); requests "
+        "sent without waiting for a reply (memcached's noreply) are none. Each "
+        f"count was taken {data['count_repeat']} times after a warm-up; a range "
+        "means they differed."
+    )
+    if relayed:
+        note += (
+            f" {', '.join(relayed)} talks to the server from C: its round trips "
+            "were counted by a relay in the benchmark process that counts the "
+            "same way"
+        )
+        check = data.get("relay_check")
+        if check:
+            agree = check["sockets"] == check["relay"]
+            note += f" (on {check['backend']}, relay and socket counts " + (
+                "agree for every kind of test)." if agree else "**differ**)."
+            )
+        else:
+            note += "."
+    return note
+
+
+def _run_start_table(data: dict) -> list[str]:
+    rows = []
+    for label, backend in data["backends"].items():
+        for name, keys in (("empty", 0), ("full", data["unrelated"])):
+            start = backend["run_start"][name]
+            rows.append(
+                (
+                    label,
+                    f"{keys:,}",
+                    f"{start['plain_trips']:,}",
+                    f"{start['trips']:,}",
+                    f"{start['plain_ms']:.2f}",
+                    f"{start['ms']:.2f}",
+                )
+            )
+    return table(
+        (
+            "backend",
+            "unrelated keys",
+            "round trips, plain",
+            "round trips, isolated",
+            "ms, plain",
+            "ms, isolated",
+        ),
+        rows,
+    )
+
+
+def _server_times_table(data: dict, field: str) -> list[str]:
+    many = f"{data['unrelated']:,}"
+    rows = []
+    for label, backend in data["backends"].items():
+        timing = backend["timing"]
+        plain_0, plain_n = timing["plain|empty"][field], timing["plain|full"][field]
+        iso_0, iso_n = timing["isolated|empty"][field], timing["isolated|full"][field]
+        added_0 = [i - p for i, p in zip(iso_0, plain_0, strict=True)]
+        added_n = [i - p for i, p in zip(iso_n, plain_n, strict=True)]
+        growth = [n / z for n, z in zip(iso_n, iso_0, strict=True)]
+        plain_growth = [n / z for n, z in zip(plain_n, plain_0, strict=True)]
+        rows.append(
+            (
+                label,
+                f"{median(plain_0):,.1f}",
+                f"{median(plain_n):,.1f}",
+                f"{median(iso_0):,.1f}",
+                f"{median(iso_n):,.1f}",
+                f"{median(added_0):,.1f} [{_span(added_0)}]",
+                f"{median(added_n):,.1f} [{_span(added_n)}]",
+                f"{median(iso_0) / median(plain_0):.2f}",
+                f"{median(growth):.3f} [{spread(growth)}]",
+                f"{median(plain_growth):.3f}",
+            )
+        )
+    return table(
+        (
+            "backend",
+            "plain, 0 keys",
+            f"plain, {many} keys",
+            "isolated, 0 keys",
+            f"isolated, {many} keys",
+            "added, 0 keys",
+            f"added, {many} keys",
+            "isolated/plain, 0 keys",
+            f"isolated {many}/0",
+            f"plain {many}/0",
+        ),
+        rows,
+    )
+
+
+def _span(values: Sequence[float]) -> str:
+    return f"{min(values):,.1f}-{max(values):,.1f}"
+
+
+def _server_times_note(data: dict) -> str:
+    fewer = [
+        f"{label} {variant.replace('|', ', ')}: {samples['tests']:,}"
+        for label, backend in data["backends"].items()
+        for variant, samples in backend["timing"].items()
+        if samples["tests"] < data["tests"]
+    ]
+    note = (
+        f"{data['rounds']} rounds; in each, {data['tests']:,} tests of each of "
+        "the four variants (plain and isolated, on the empty and the full "
+        "server), their order rotating from one round to the next"
+    )
+    if fewer:
+        note += (
+            f", except variants too slow for {data['target']:g} s a round, which "
+            f"ran fewer tests a round ({'; '.join(fewer)})"
+        )
+    note += "."
+    left = {
+        label: backend["keys_left"]
+        for label, backend in data["backends"].items()
+        if "keys_left" in backend
+    }
+    if left:
+        total = sum(sum(found.values()) for found in left.values())
+        note += (
+            " Keys left under isolatedtest's mark on the Redis servers after the "
+            f"runs ended: {total}."
+        )
+    return note
+
+
 def _others_summary(sub: dict, machine: Machine) -> str:
     shares = [
         sample.others
@@ -647,8 +960,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sections",
-        default="main,growth,keys,hook",
-        help="comma-separated subset of main,growth,keys,hook (default: all)",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
     )
     parser.add_argument(
         "--git-ref",
@@ -672,6 +985,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--keep", action="store_true", help="keep the generated projects"
     )
     args = parser.parse_args(argv)
+    unknown = set(args.sections.split(",")) - set(SECTIONS)
+    if unknown:
+        parser.error(
+            f"unknown section(s) {', '.join(sorted(unknown))}; "
+            f"choose from {','.join(SECTIONS)}"
+        )
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
 
@@ -690,6 +1009,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
         growth_rounds=min(plan.growth_rounds, args.rounds or plan.growth_rounds),
         target=plan.target,
         max_wait=plan.max_wait if args.max_wait is None else args.max_wait,
+        servers_tests=plan.servers_tests,
+        servers_rounds=plan.servers_rounds,
+        servers_target=plan.servers_target,
+        servers_unrelated=plan.servers_unrelated,
     )
 
 
@@ -733,7 +1056,7 @@ def run(
     workdir = runner.workdir
     load_start = os.getloadavg()
     main_spec = Spec(plan.main_n)
-    specs = {main_spec.name: main_spec}
+    specs = {main_spec.name: main_spec} if sections & PROJECT_SECTIONS else {}
     if "growth" in sections:
         specs.update({Spec(n).name: Spec(n) for n in plan.growth_n})
     if "keys" in sections:
@@ -744,7 +1067,8 @@ def run(
             }
         )
     projects = {name: write_project(workdir, spec) for name, spec in specs.items()}
-    log(f"generated {len(projects)} projects in {workdir}")
+    if projects:
+        log(f"generated {len(projects)} projects in {workdir}")
     raw: dict = {"plan": plan.__dict__, "subprocess": {}, "inprocess": {}}
     sub: dict[str, dict[Variant, list[Sample]]] = {}
 
@@ -775,6 +1099,12 @@ def run(
                 inproc[name] = runner.inprocess(
                     projects[name], plan.growth_rounds, plan.target
                 )
+    if "servers" in sections:
+        log(
+            f"servers: Redis and Memcached, {plan.servers_rounds} rounds of "
+            f"{plan.servers_tests:,} tests, {plan.servers_unrelated:,} unrelated keys"
+        )
+        raw["servers"] = runner.servers(plan)
     load_end = os.getloadavg()
 
     for name, samples in sub.items():
@@ -791,12 +1121,17 @@ def run(
         f"## isolatedtest benchmark ({mode} run)",
         "",
         *environment(runner, revision),
-        f"- the machine may be shared: every figure is a median of interleaved "
-        f"runs ({plan.repeat} per subprocess variant, order rotated each round; "
-        f"{plan.rounds} in-process rounds). Load average (1 min) "
+        "- the machine may be shared: every figure is a median of interleaved "
+        + (
+            f"runs ({plan.repeat} per subprocess variant, order rotated each "
+            f"round; {plan.rounds} in-process rounds)"
+            if projects
+            else "rounds"
+        )
+        + f". Load average (1 min) "
         f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end; "
         + _others_summary(sub, runner.machine),
-        f"- main suite: {describe(main_spec)}",
+        *([f"- main suite: {describe(main_spec)}"] if projects else []),
         f"- command: `{shlex.join(['python', 'tests/benchmark.py', *args.argv])}`",
         "",
     ]
@@ -859,6 +1194,8 @@ def run(
                 "```",
                 "",
             ]
+    if "servers" in sections:
+        lines += servers_section(raw["servers"])
     return lines
 
 

@@ -1,8 +1,11 @@
-"""Memcached: delete a scope's keys without waiting for a reply per key.
+"""Memcached: delete a scope's keys in one round trip where the client allows.
 
-pymemcache's HashClient deletes keys one at a time, each a round trip; with
-``noreply`` the requests go out back to back and nothing waits, so ending a
-test costs no round trip however many keys it wrote.
+Django's PyMemcacheCache goes through pymemcache's HashClient, which deletes
+keys one request (and one round trip) at a time. With a single server, the
+server's own client sends all the deletes at once and then reads the
+answers: one round trip. (Deleting with ``noreply`` instead would cost no
+round trip, but leaves the next request waiting about 40 ms on TCP's delayed
+acknowledgement, since Django does not turn Nagle's algorithm off.)
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ def is_pymemcache(cls: type) -> bool:
     )
 
 
-def delete_without_reply(instance, keys: list[str], version: int) -> None:
+def delete_in_one_trip(instance, keys: list[str], version: int) -> None:
     """Delete ``keys`` (as code names them) in the instance's current namespace."""
     made = [instance.make_and_validate_key(key, version=version) for key in keys]
-    instance._cache.delete_many(made, noreply=True)
+    servers = list(instance._cache.clients.values())
+    if len(servers) == 1:
+        servers[0].delete_many(made, noreply=False)
+    else:
+        instance._cache.delete_many(made, noreply=False)

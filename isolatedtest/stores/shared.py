@@ -34,7 +34,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
 from isolatedtest.stores import Leak, Outcome, ResetFailure
-from isolatedtest.stores.memcached import delete_without_reply, is_pymemcache
+from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
 from isolatedtest.stores.sweep import is_redis, sweep_dead_runs
 
 SHARED_BACKENDS = frozenset(
@@ -189,7 +189,7 @@ class Namespace:
             with _in_generation(tag):
                 for version, names in by_version.items():
                     if is_pymemcache(type(space.instance)):
-                        delete_without_reply(space.instance, names, version)
+                        delete_in_one_trip(space.instance, names, version)
                     else:
                         _base_call(
                             space.instance, "delete_many", names, version=version

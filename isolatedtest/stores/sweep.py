@@ -18,7 +18,7 @@ from django.core.cache.backends.base import default_key_func
 
 from isolatedtest.conf import host_tag
 
-BATCH = 1000
+BATCH = 10_000  # keys per SCAN step and per DEL
 REDIS_BACKENDS = frozenset(
     {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
 )
