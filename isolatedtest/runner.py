@@ -13,7 +13,6 @@ import multiprocessing
 import multiprocessing.util
 import os
 import sys
-import unittest
 
 from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
@@ -67,6 +66,7 @@ class IsolationRunnerMixin:
         self.isolation_report = isolation_report
         self.isolation_reset = isolation_reset
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
+        self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None
         self._charges: list[Charge] = []
         self._unsupported: list = []
@@ -102,12 +102,24 @@ class IsolationRunnerMixin:
             )
         super().setup_test_environment(**kwargs)
 
-    def get_resultclass(self):
-        base = (
-            super().get_resultclass()
-            or getattr(self.test_runner, "resultclass", None)
-            or unittest.TextTestResult
-        )
+    def _isolating_test_runner(self, test_runner: type) -> type:
+        """Return ``test_runner`` (unittest's runner) making isolating results.
+
+        Whatever result class the runner ends up with (its default, one the
+        DiscoverRunner passes, like --debug-sql's and --pdb's, or one it
+        picks itself, like unittest-xml-reporting's), the hook is mixed in.
+        """
+        owner = self
+
+        class IsolatingTestRunner(test_runner):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.resultclass = owner._isolated_result_class(self.resultclass)
+
+        IsolatingTestRunner.__name__ = f"Isolating{test_runner.__name__}"
+        return IsolatingTestRunner
+
+    def _isolated_result_class(self, base: type) -> type:
         return type(
             f"Isolated{base.__name__}",
             (IsolationResultMixin, base),

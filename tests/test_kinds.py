@@ -43,10 +43,12 @@ def test_plain_test_fails_a_test_of_every_kind(plain_run, cls):
     assert failed, plain_run.log
 
 
-def test_isolatedtest_passes_every_kind_of_test(isolated_run):
+def test_isolatedtest_passes_every_kind_of_test(isolated_run, plain_run):
     run = isolated_run
     assert run.returncode == 0, run.log
-    assert run.ran == 25, run.log
+    # Not a constant: CPython 3.12.1 leaves decorator-skipped tests out of
+    # "Ran N tests" (gh-106584), under plain test as well.
+    assert run.ran == plain_run.ran, run.log
     assert run.outcome == "OK (skipped=4, expected failures=1)", run.log
     assert run.problems == {}, run.log
 

@@ -3,6 +3,7 @@
 import re
 import sys
 
+import django
 import pytest
 
 ISOLATEDTEST_OPTIONS = {"--strict", "--leak-report", "--no-isolation"}
@@ -76,7 +77,10 @@ def test_timing_prints_the_timings(manage):
     assert re.search(r"^Total run took \d+\.\d{3}s$", run.stderr, re.M), run.log
 
 
-@pytest.mark.skipif(sys.version_info < (3, 12), reason="--durations needs Python 3.12")
+@pytest.mark.skipif(
+    sys.version_info < (3, 12) or django.VERSION < (5, 0),
+    reason="--durations needs Python 3.12 and Django 5.0",
+)
 def test_durations_lists_the_slowest_tests(manage):
     run = manage("basic", "isolatedtest", OPTIONS_MODULE, "--durations", "1")
     assert run.returncode == 0, run.log

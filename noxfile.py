@@ -1,0 +1,152 @@
+"""The support matrix: Django 4.2, 5.2, 6.0 and 6.1 on the Pythons each supports.
+
+    pip install nox uv          # uv is optional: sessions then use venv + pip
+    nox                         # the whole matrix (the list: nox -l)
+    nox -s "tests-3.12(django='6.0')"
+    nox -s tests-3.12           # every Django version on Python 3.12
+    nox -s "tests-3.10(django='4.2')" -- tests/test_compat.py -x   # your args
+
+One combination, FULL, runs the whole suite; every other one runs SUBSET,
+the test files that depend most on the Python and Django versions, and one
+per Django version also BACKENDS. Arguments after ``--`` replace the
+selection.
+
+Each session uses pyenv's newest build of its Python
+(``$(pyenv root)/versions/3.X.*``) where there is one, else ``python3.X`` on
+PATH. Nox never downloads an interpreter; a missing one skips its sessions,
+or fails them in CI (CI=true).
+
+The full suite needs redis-server and memcached (tests/servers.py). pylibmc
+has no wheel for Python 3.12+, so the test extra installs it below 3.12 only
+and its tests are skipped above.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+# Django version -> the Pythons (among 3.10-3.13) it supports, from the
+# classifiers and Requires-Python of each release on PyPI.
+MATRIX = {
+    "4.2": ("3.10", "3.11", "3.12"),
+    "5.2": ("3.10", "3.11", "3.12", "3.13"),
+    "6.0": ("3.12", "3.13"),
+    "6.1": ("3.12", "3.13"),
+}
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+# The combination that runs the whole suite: the newest of both.
+FULL = ("3.13", "6.1")
+# Every other combination runs the test files that depend most on the Python
+# and Django versions: kinds of tests, runners and their options, parallel
+# start methods, DRF, unittest-xml-reporting, the system check (test_compat),
+# unittest's class and module setup, Django's runner options and parallel
+# workers.
+SUBSET = [
+    "tests/test_compat.py",
+    "tests/test_kinds.py",
+    "tests/test_class_setup_edges.py",
+    "tests/test_parallel.py",
+    "tests/test_passthrough.py",
+    "tests/test_runners.py",
+]
+# Django's cache backends (Redis, Memcached, file, database) change with Django,
+# not with Python: their tests also run once per Django version, on the
+# newest Python that is not FULL's.
+BACKENDS = ["tests/test_shared_servers.py", "tests/test_backend_matrix.py"]
+BACKENDS_ON = {("3.12", "4.2"), ("3.13", "5.2"), ("3.13", "6.0")}
+
+# Test dependencies that tests/test_compat.py and tests/test_packaging.py use.
+# Installed here as well as from the test extra, so that the matrix covers
+# them whatever the extra lists; pip resolves a DRF release for each Django.
+COMPAT_DEPS = ["djangorestframework", "unittest-xml-reporting", "build"]
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.download_python = "never"
+
+
+def _version_key(python: Path) -> tuple[int, ...]:
+    """(3, 12, 1) for .../versions/3.12.1/bin/python3.12."""
+    return tuple(int(part) for part in re.findall(r"\d+", python.parents[1].name))
+
+
+def _pyenv_root() -> Path | None:
+    if os.environ.get("PYENV_ROOT"):
+        return Path(os.environ["PYENV_ROOT"])
+    if shutil.which("pyenv"):
+        found = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            return Path(found.stdout.strip())
+    default = Path.home() / ".pyenv"
+    return default if default.is_dir() else None
+
+
+def _interpreter(python: str) -> str:
+    """The newest pyenv build of ``python`` if there is one, else ``python``.
+
+    pyenv's shims of versions it does not have active do not run, so nox
+    would find a shim on PATH and fail; the build's own path works.
+    """
+    root = _pyenv_root()
+    if root is None:
+        return python
+    builds = sorted(
+        root.glob(f"versions/{python}.*/bin/python{python}"), key=_version_key
+    )
+    return str(builds[-1]) if builds else python
+
+
+def _run_tests(session: nox.Session, python: str, django: str) -> None:
+    # Compile bytecode at install, as pip does and uv does not by default:
+    # with PYTHONDONTWRITEBYTECODE set, every manage.py run of the tests would
+    # otherwise compile Django again.
+    session.install(
+        ".[test]",
+        f"django~={django}.0",
+        *COMPAT_DEPS,
+        env={"UV_COMPILE_BYTECODE": "1"},
+    )
+    installed = session.run(
+        "python", "-c", "import django; print(django.__version__)", silent=True
+    )
+    if installed is not None and not installed.strip().startswith(f"{django}."):
+        session.error(f"expected Django {django}.x, got {installed.strip()}")
+    if session.posargs:
+        selection = session.posargs
+    elif (python, django) == FULL:
+        selection = []
+    else:
+        selection = _existing(
+            session, SUBSET + (BACKENDS if (python, django) in BACKENDS_ON else [])
+        )
+    session.run("python", "-m", "pytest", *selection)
+
+
+def _existing(session: nox.Session, files: list[str]) -> list[str]:
+    """The files that exist; a warning names the others (renamed? update here)."""
+    missing = [name for name in files if not Path(name).is_file()]
+    if missing:
+        session.warn(f"not in the work tree, not run: {', '.join(missing)}")
+    return [name for name in files if name not in missing]
+
+
+def _define_sessions(python: str) -> None:
+    """Python's sessions, one per Django version: tests-3.12(django='6.0')."""
+    djangos = [django for django, pythons in MATRIX.items() if python in pythons]
+
+    @nox.session(name=f"tests-{python}", python=_interpreter(python), tags=["tests"])
+    @nox.parametrize("django", djangos)
+    def tests(session: nox.Session, django: str) -> None:
+        _run_tests(session, python, django)
+
+
+for _python in PYTHONS:
+    _define_sessions(_python)
