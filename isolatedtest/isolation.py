@@ -20,9 +20,8 @@ from isolatedtest.stores import Outcome, ResetFailure, Store
 class Isolation:
     """Fan scope boundaries out to every store."""
 
-    def __init__(self, stores: Sequence[Store], reset: bool = True) -> None:
+    def __init__(self, stores: Sequence[Store]) -> None:
         self.stores = tuple(stores)
-        self.reset = reset
         # Bound once: these run for every test.
         self._test_starts = tuple(store.start_test for store in self.stores)
         self._test_ends = tuple(store.end_test for store in self.stores)

@@ -83,7 +83,7 @@ class IsolationRunnerMixin:
         stores, self._unsupported = build_stores(
             config, self.isolation_reset, self._run_id
         )
-        self._engine = Isolation(stores, reset=self.isolation_reset)
+        self._engine = Isolation(stores)
         for item in self._unsupported:
             message = (
                 f"cache alias {item.alias!r} uses {item.backend}, which "
@@ -207,7 +207,7 @@ def _init_worker(*args, **kwargs) -> None:
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
     stores, _ = build_stores(load_config(), options["reset"], options["run_id"])
-    _worker_engine = Isolation(stores, reset=options["reset"])
+    _worker_engine = Isolation(stores)
     _worker_strict = options["strict"]
     if multiprocessing.get_start_method() == "fork":
         _worker_engine.start_worker()

@@ -43,7 +43,7 @@ def caches():
 
 
 def engine(reset=True, **config):
-    isolation = Isolation([LocMemStore(Config(**config), reset)], reset=reset)
+    isolation = Isolation([LocMemStore(Config(**config), reset)])
     isolation.start_run()
     return isolation
 

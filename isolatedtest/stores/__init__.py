@@ -8,6 +8,7 @@ module here and a line to ``build_stores``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,6 +93,13 @@ class Unsupported:
 
     alias: str
     backend: str
+
+
+def is_backend(cls: type, names: Collection[str]) -> bool:
+    """Return whether ``cls`` is, or subclasses, a backend named by dotted path."""
+    return any(
+        f"{base.__module__}.{base.__qualname__}" in names for base in cls.__mro__
+    )
 
 
 def backend_class(params: dict) -> type | None:

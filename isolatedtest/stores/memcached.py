@@ -10,14 +10,13 @@ acknowledgement, since Django does not turn Nagle's algorithm off.)
 
 from __future__ import annotations
 
+from isolatedtest.stores import is_backend
+
 PYMEMCACHE_BACKEND = "django.core.cache.backends.memcached.PyMemcacheCache"
 
 
 def is_pymemcache(cls: type) -> bool:
-    return any(
-        f"{base.__module__}.{base.__qualname__}" == PYMEMCACHE_BACKEND
-        for base in cls.__mro__
-    )
+    return is_backend(cls, {PYMEMCACHE_BACKEND})
 
 
 def delete_in_one_trip(instance, keys: list[str], version: int) -> None:

@@ -33,7 +33,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
-from isolatedtest.stores import Leak, Outcome, ResetFailure
+from isolatedtest.stores import Leak, Outcome, ResetFailure, is_backend
 from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
 from isolatedtest.stores.sweep import is_redis, sweep_dead_runs
 
@@ -60,9 +60,7 @@ _internal = threading.local()
 
 def is_shared(cls: type) -> bool:
     """Return whether ``cls`` is a backend isolated by namespaces."""
-    return any(
-        f"{c.__module__}.{c.__qualname__}" in SHARED_BACKENDS for c in cls.__mro__
-    )
+    return is_backend(cls, SHARED_BACKENDS)
 
 
 @contextmanager
@@ -105,7 +103,7 @@ class Namespace:
     """The scopes of one shared cache (alias, backend, location) in this process."""
 
     def __init__(
-        self, alias, backend, location, base, reset, persistent, sweep
+        self, alias, backend, location, base, reset, persistent, sweep, pymemcache
     ) -> None:
         self.alias = alias
         self.backend = backend
@@ -116,6 +114,7 @@ class Namespace:
         self._persistent = persistent
         self._persistent_keys: dict[str, bool] = {}
         self._sweep_pending = sweep
+        self._pymemcache = pymemcache
         self.run = Scope(None, self._space(materialized=True))
         self.klass: Scope | None = None
         self.current = self._child(self.run, keeps_values=True)
@@ -188,7 +187,7 @@ class Namespace:
                 by_version[version].append(key)
             with _in_generation(tag):
                 for version, names in by_version.items():
-                    if is_pymemcache(type(space.instance)):
+                    if self._pymemcache:
                         delete_in_one_trip(space.instance, names, version)
                     else:
                         _base_call(
@@ -503,6 +502,7 @@ class SharedStore:
                 self._reset,
                 self._persistent,
                 sweep=is_redis(type(instance)),
+                pymemcache=is_pymemcache(type(instance)),
             )
             if self._in_class:
                 namespace.start_class()

@@ -17,6 +17,7 @@ import re
 from django.core.cache.backends.base import default_key_func
 
 from isolatedtest.conf import host_tag
+from isolatedtest.stores import is_backend
 
 BATCH = 10_000  # keys per SCAN step and per DEL
 REDIS_BACKENDS = frozenset(
@@ -26,8 +27,7 @@ REDIS_BACKENDS = frozenset(
 
 def is_redis(cls: type) -> bool:
     """Return whether ``cls`` is a Redis backend (whose keys can be listed)."""
-    names = (f"{base.__module__}.{base.__qualname__}" for base in cls.__mro__)
-    return not REDIS_BACKENDS.isdisjoint(names)
+    return is_backend(cls, REDIS_BACKENDS)
 
 
 def redis_client(instance):
