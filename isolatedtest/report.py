@@ -20,8 +20,8 @@ class Record:
     outcome: Outcome
 
 
-# What a hook records: (scope, test or class path, outcomes).
-Charge = tuple[str, object, list[Outcome]]
+# What a hook records: (scope, test id or class path, outcomes).
+Charge = tuple[str, str, list[Outcome]]
 
 
 def resolve(outcomes: list[Outcome]) -> list[Leak | ResetFailure]:
@@ -36,10 +36,10 @@ def resolve(outcomes: list[Outcome]) -> list[Leak | ResetFailure]:
 
 
 def records(charges: list[Charge]) -> list[Record]:
-    """Turn recorded charges into records, naming each test by its id."""
+    """Turn recorded charges into records."""
     return [
-        Record(scope, subject if isinstance(subject, str) else subject.id(), outcome)
-        for scope, subject, outcomes in charges
+        Record(scope, name, outcome)
+        for scope, name, outcomes in charges
         for outcome in resolve(outcomes)
     ]
 

@@ -89,7 +89,7 @@ class Hook:
         outcomes = self.engine.end_test()
         if outcomes:
             # Tests unittest skipped never ran their cleanups: nothing to fail.
-            self._charge("test", test, outcomes, test.failureException, False)
+            self._charge("test", test.id(), outcomes, test.failureException, False)
 
     def class_setup_failed(self) -> None:
         """Undo what a failed setUpClass wrote: no test of it will run."""
@@ -112,7 +112,7 @@ class Hook:
         self._open = None
         outcomes = self.engine.end_test()
         if outcomes:
-            self._charge("test", test, outcomes, test.failureException, True)
+            self._charge("test", test.id(), outcomes, test.failureException, True)
 
     def _end_class(self, cls: type, exempt: bool) -> None:
         if self._class is cls:
@@ -125,14 +125,14 @@ class Hook:
     def _charge(
         self,
         scope: str,
-        subject,
+        name: str,
         outcomes: list[Outcome],
         failure: type[Exception],
         can_fail: bool,
     ) -> None:
-        # The test's id and the leaks' details are worked out when the report
-        # is written, off the hot path; a class is named now.
-        self.record((scope, subject, outcomes))
+        # Named now, so that nothing of the test outlives it; the leaks'
+        # details are worked out when the report is written, off the hot path.
+        self.record((scope, name, outcomes))
         if self.strict and can_fail:
             # A failed reset is reported, never turned into this test's failure.
             leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
@@ -178,7 +178,7 @@ class IsolationResultMixin:
         super().addSkip(test, reason)
 
     def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
-        self.charges.append((scope, name or test, outcomes))
+        self.charges.append((scope, name or test.id(), outcomes))
 
 
 class WorkerResultMixin:
@@ -192,10 +192,13 @@ class WorkerResultMixin:
         self.hook = Hook(self.engine, self.strict, self._send_leak)
 
     def _send_leak(self, charge: Charge) -> None:
-        # The main process knows the test from the event's index.
-        scope, subject, outcomes = charge
-        name = subject if scope == "class" else None
-        self.events.append((LEAK_EVENT, self.test_index, scope, name, outcomes))
+        # The main process knows the test from the event's index. Leaks are
+        # worked out here, where the stores that wrote them are known.
+        scope, name, outcomes = charge
+        name = name if scope == "class" else None
+        self.events.append(
+            (LEAK_EVENT, self.test_index, scope, name, resolve(outcomes))
+        )
 
     def startTest(self, test):
         super().startTest(test)
