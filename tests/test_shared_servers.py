@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -340,3 +341,44 @@ def test_server_threads_captured_objects_and_overridden_aliases_are_isolated(
             ("overridden",),
         ),
     }
+
+
+STORES = "sharedapp.tests.test_stores"
+
+
+def store_counts(run) -> dict[str, int]:
+    return {
+        name: int(count)
+        for name, count in re.findall(r"store-count (\w+): (\d+)", run.stderr)
+    }
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_aliases_on_one_store_share_it_as_without_isolation(
+    manage, server_cache, backend, tmp_path
+):
+    config = server_cache(backend)
+    env = {"FIXTURE_CACHE": config}
+    run = manage("shared", "isolatedtest", STORES, "-v", "2", env=env)
+    assert run.returncode == 0, run
+    assert run.ran == 6
+    if backend not in ("file", "db"):
+        return
+    # Culling counted and deleted what each test sees: the same numbers as
+    # plain `test` running that test alone on a store holding the class state.
+    counts = store_counts(run)
+    assert set(counts) == {
+        "test_a_culls_some_entries",
+        "test_c_a_zero_cull_empties_the_store",
+    }
+    for name, count in counts.items():
+        fresh = (
+            {**config, "LOCATION": str(tmp_path / name)}
+            if backend == "file"
+            else config
+        )
+        plain = manage(
+            "shared", "test", f"{STORES}.Culling.{name}", env={"FIXTURE_CACHE": fresh}
+        )
+        assert plain.returncode == 0, plain
+        assert store_counts(plain) == {name: count}, (plain, run)

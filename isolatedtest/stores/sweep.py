@@ -42,7 +42,7 @@ def redis_client(instance):
 def sweep_dead_runs(instance, user_prefix: str, mark: str) -> int:
     """Delete the keys of this host's dead runs; return how many."""
     client = redis_client(instance)
-    if client is None or instance._isolatedtest_user_key_func is not default_key_func:
+    if client is None or instance.__dict__["key_func"] is not default_key_func:
         return 0
     head = f"{user_prefix}:{mark}:" if user_prefix else f"{mark}:"
     host = host_tag()

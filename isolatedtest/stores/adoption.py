@@ -1,0 +1,53 @@
+"""Adopt cache instances in place: every one the cache handler makes or made.
+
+Stores that need to see inside cache instances (their attributes, their keys)
+register here. Instances are never replaced (code may already hold them):
+their class is swapped for a subclass that adds the store's overrides, under
+the original class's name. The handler's ``create_connection`` is wrapped
+once, so instances created later, in any thread and under
+``override_settings``, are adopted as they are made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.cache import caches
+
+Adopter = Callable[[str, object], None]
+
+# {name: adopter}: a store built again (in a forked worker) replaces its own.
+_adopters: dict[str, Adopter] = {}
+_classes: dict[tuple[type, type], type] = {}
+
+
+def install(name: str, adopter: Adopter) -> None:
+    """Call ``adopter(alias, instance)`` for every instance, existing and new."""
+    _adopters[name] = adopter
+    caches.create_connection = _create_connection
+    for alias in caches.settings:
+        instance = getattr(caches._connections, alias, None)
+        if instance is not None:
+            adopter(alias, instance)
+
+
+def _create_connection(alias: str):
+    instance = type(caches).create_connection(caches, alias)
+    for adopter in _adopters.values():
+        adopter(alias, instance)
+    return instance
+
+
+def extend(instance, mixin: type) -> None:
+    """Swap ``instance``'s class for one that puts ``mixin`` before it."""
+    cls = type(instance)
+    if issubclass(cls, mixin):
+        return
+    key = (cls, mixin)
+    if key not in _classes:
+        _classes[key] = type(
+            cls.__name__,
+            (mixin, cls),
+            {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
+        )
+    instance.__class__ = _classes[key]
