@@ -61,16 +61,25 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
     )
 
 
+def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
+    """Return each failed reset once per alias and cause: (first record, count)."""
+    found: dict[ResetFailure, list] = {}
+    for record in records:
+        if isinstance(record.outcome, ResetFailure):
+            found.setdefault(record.outcome, [record, 0])[1] += 1
+    return [(record, count) for record, count in found.values()]
+
+
 def summary(records: list[Record], isolated: bool, verbosity: int) -> str:
     """Return the lines printed after the run."""
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
     lines = [_leak_summary(leaks, isolated, verbosity)]
-    lines.extend(
-        f"isolatedtest: could not reset {describe(r.outcome)} after {r.scope} "
-        f"{r.name}: {r.outcome.error}"
-        for r in records
-        if isinstance(r.outcome, ResetFailure)
-    )
+    for record, count in reset_failures(records):
+        again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""
+        lines.append(
+            f"isolatedtest: could not reset {describe(record.outcome)} after "
+            f"{record.scope} {record.name}{again}: {record.outcome.error}"
+        )
     return "\n".join(lines)
 
 
@@ -131,9 +140,8 @@ def write_json(
             if isinstance(r.outcome, Leak)
         ],
         "reset_failures": [
-            {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
-            for r in records
-            if isinstance(r.outcome, ResetFailure)
+            {"scope": r.scope, "name": r.name, **asdict(r.outcome), "count": count}
+            for r, count in reset_failures(records)
         ],
     }
     Path(path).write_text(json.dumps(document, indent=2) + "\n")

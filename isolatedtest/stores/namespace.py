@@ -157,10 +157,13 @@ class Namespace:
         return outcomes
 
     def _end(self, scope: Scope, report: bool) -> list[Outcome]:
-        outcomes: list[Outcome] = self._leaks(scope) if report else []
-        if self._reset:
-            self._discard(scope.space, outcomes)
-        return outcomes
+        leaks = self._leaks(scope) if report else []
+        if not self._reset:
+            return leaks
+        failures: list[Outcome] = []
+        if self._discard(scope.space, failures):
+            return failures
+        return leaks + failures
 
     def _leaks(self, scope: Scope) -> list[Leak]:
         if not scope.written:
@@ -196,25 +199,28 @@ class Namespace:
                 kept += [(entry, value) for key, entry, value in items if key in found]
         return kept
 
-    def _discard(self, space: Space, outcomes: list[Outcome]) -> None:
-        """Delete from the server every key this process put in ``space``."""
+    def _discard(self, space: Space, outcomes: list[Outcome]) -> bool:
+        """Delete from the server every key this process put in ``space``.
+
+        Return whether the store turned out to be gone (nothing remains).
+        """
         generations = [*space.dead, space.live]
         space.dead = []
         space.live = Generation(space.live.tag)
+        gone = False
         for generation in generations:
             try:
                 _delete_all(generation)
             except Exception as error:
-                failure = self._failure(generation, error)
-                if failure is not None:
-                    outcomes.append(failure)
+                writer = next(iter(generation.writers.values()))
+                if writer._isolatedtest_store_gone(error):
+                    gone = True
+                else:
+                    alias = next(iter(generation.keys.values()))[2]
+                    outcomes.append(self.failure(alias, error))
+        return gone
 
-    def _failure(self, generation: Generation, error: Exception) -> ResetFailure | None:
-        """Return the failure to report, or None if nothing of the run remains."""
-        alias = next(iter(generation.keys.values()))[2]
-        writer = next(iter(generation.writers.values()))
-        if writer._isolatedtest_store_gone(error):
-            return None
+    def failure(self, alias: str, error: Exception) -> ResetFailure:
         backend, location = self.aliases[alias]
         return ResetFailure(
             alias, backend, location, f"{type(error).__name__}: {error}"

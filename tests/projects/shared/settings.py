@@ -2,7 +2,8 @@
 
 FIXTURE_CACHE (JSON) is the "default" alias, pointing at a server the test
 suite started. FIXTURE_UNREACHABLE (a LOCATION) adds a Redis alias "flaky"
-on a port nothing listens on. FIXTURE_ISOLATEDTEST (JSON) sets ISOLATEDTEST.
+on a port nothing listens on. FIXTURE_EXTRA_CACHES (JSON) adds aliases.
+FIXTURE_ISOLATEDTEST (JSON) sets ISOLATEDTEST.
 """
 
 import json
@@ -23,5 +24,6 @@ if "FIXTURE_UNREACHABLE" in os.environ:
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["FIXTURE_UNREACHABLE"],
     }
+CACHES.update(json.loads(os.environ.get("FIXTURE_EXTRA_CACHES", "{}")))
 if "FIXTURE_ISOLATEDTEST" in os.environ:
     ISOLATEDTEST = json.loads(os.environ["FIXTURE_ISOLATEDTEST"])
