@@ -86,8 +86,8 @@ class IsolationRunnerMixin:
         self._engine = Isolation(stores)
         for item in self._unsupported:
             message = (
-                f"cache alias {item.alias!r} uses {item.backend}, which "
-                "isolatedtest cannot isolate yet"
+                f"cache alias {item.alias!r} uses {item.backend}, which isolatedtest "
+                "has no strategy for"
             )
             if self.isolation_strict:
                 raise CommandError(
@@ -96,8 +96,9 @@ class IsolationRunnerMixin:
                     " or run without --strict."
                 )
             sys.stderr.write(
-                f"isolatedtest: WARNING: {message}: tests that use it are NOT "
-                f"isolated. Silence this with ISOLATEDTEST = "
+                f"isolatedtest: WARNING: {message}: what this backend stores itself "
+                "is NOT isolated between tests (what it keeps in a LocMemCache or "
+                "another isolated alias is). Silence this with ISOLATEDTEST = "
                 f"{{'EXCLUDE_ALIASES': [{item.alias!r}]}}.\n"
             )
         super().setup_test_environment(**kwargs)

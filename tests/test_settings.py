@@ -13,7 +13,7 @@ OPTIONS_MODULE = "basicapp.tests.test_options"
 REMOTE = {"remote": {"BACKEND": "basicapp.backends.RemoteApiCache"}}
 REMOTE_WARNING = (
     "isolatedtest: WARNING: cache alias 'remote' uses "
-    "basicapp.backends.RemoteApiCache, which isolatedtest cannot isolate yet: "
+    "basicapp.backends.RemoteApiCache, which isolatedtest has no strategy for: "
 )
 SUBCLASS = {
     "custom": {
@@ -211,7 +211,7 @@ def test_strict_refuses_to_run_with_an_unsupported_backend(manage):
     assert run.returncode == 1, run.log
     assert run.stderr.startswith(
         "CommandError: cache alias 'remote' uses basicapp.backends.RemoteApiCache, "
-        "which isolatedtest cannot isolate yet; --strict refuses to run with it"
+        "which isolatedtest has no strategy for; --strict refuses to run with it"
     ), run.log
     assert "Ran " not in run.stderr, run.log
 
@@ -274,3 +274,41 @@ def test_excluded_locmem_subclass_alias_is_left_alone(manage, tmp_path, read_lea
     assert run.returncode == 0, run.log
     _, leaks = read_leaks(path)
     assert leaks == set()
+
+
+def test_a_backend_that_keeps_its_data_in_a_locmem_store_is_described_truly(
+    manage, tmp_path, read_leaks
+):
+    path = tmp_path / "leaks.json"
+    run = manage(
+        "basic",
+        "isolatedtest",
+        f"{CUSTOM}.WrappingBackendTests",
+        "--leak-report",
+        str(path),
+        env={
+            "FIXTURE_EXTRA_CACHES": {
+                "wrapping": {
+                    "BACKEND": "basicapp.backends.WrappingCache",
+                    "LOCATION": "basic-wrapping",
+                }
+            }
+        },
+    )
+    assert run.returncode == 0, run.log
+    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "isolatedtest: WARNING: cache alias 'wrapping' uses "
+        "basicapp.backends.WrappingCache, which isolatedtest has no strategy for: "
+        "what this backend stores itself is NOT isolated between tests (what it "
+        "keeps in a LocMemCache or another isolated alias is). Silence this with "
+        "ISOLATEDTEST = {'EXCLUDE_ALIASES': ['wrapping']}."
+    ], run.log
+    # Its inner store is isolated, and named as what it is.
+    assert run.summary.startswith(
+        "isolatedtest: 1 test left cache state behind (1 key in 'basic-wrapping-inner')"
+    ), run.log
+    report, _ = read_leaks(path)
+    assert [(leak["alias"], leak["location"]) for leak in report["leaks"]] == [
+        ("", "basic-wrapping-inner")
+    ]

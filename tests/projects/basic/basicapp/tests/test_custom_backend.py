@@ -24,3 +24,14 @@ class ExcludedSubclassTests(SimpleTestCase):
 
     def test_2_sees_the_earlier_write(self):
         self.assertEqual(caches["custom"].get("custom:excluded"), 1)
+
+
+class WrappingBackendTests(SimpleTestCase):
+    """Run with alias 'wrapping' (basicapp.backends.WrappingCache, LOCATION
+    'basic-wrapping'), whose data lives in LocMemCache 'basic-wrapping-inner'."""
+
+    def test_1_writes(self):
+        caches["wrapping"].set("wrapped", 1)
+
+    def test_2_does_not_see_the_earlier_write(self):
+        self.assertIsNone(caches["wrapping"].get("wrapped"))
