@@ -53,11 +53,27 @@ def describe(outcome: Outcome) -> str:
 
 def failure_message(scope: str, leaks: list[Leak]) -> str:
     """Return the --strict failure message for a test's or class's leaks."""
-    parts = [f"{describe(leak)}: {', '.join(map(repr, leak.keys))}" for leak in leaks]
+    parts = []
+    for leak in leaks:
+        what = [repr(key) for key in leak.keys]
+        if leak.attributes:
+            names = ", ".join(map(repr, leak.attributes))
+            what.append(f"{_noun(len(leak.attributes), 'attribute')} {names} changed")
+        parts.append(f"{describe(leak)}: {', '.join(what)}")
+    advice = []
+    if any(leak.keys for leak in leaks):
+        advice.append(
+            f"Delete these keys before the {scope} ends, or, if they may persist, "
+            "list them in ISOLATEDTEST['PERSISTENT_KEYS']."
+        )
+    if any(leak.attributes for leak in leaks):
+        advice.append(
+            f"Put the cache object's attributes back before the {scope} ends "
+            "(mock.patch.object does)."
+        )
     return (
         f"isolatedtest: this {scope} left cache state behind: {'; '.join(parts)}. "
-        f"Delete these keys before the {scope} ends, or, if they may persist, "
-        "list them in ISOLATEDTEST['PERSISTENT_KEYS']."
+        + " ".join(advice)
     )
 
 
@@ -89,6 +105,7 @@ def _leak_summary(records: list[Record], isolated: bool, verbosity: int) -> str:
     tests = {r.name for r in records if r.scope == "test"}
     classes = {r.name for r in records if r.scope == "class"}
     keys = sum(len(r.outcome.keys) for r in records)
+    attributes = sum(len(r.outcome.attributes) for r in records)
     aliases = sorted({r.outcome.alias or r.outcome.location for r in records})
     who = " and ".join(
         part
@@ -96,8 +113,11 @@ def _leak_summary(records: list[Record], isolated: bool, verbosity: int) -> str:
         if part
     )
     fate = "isolation undid it" if isolated else "it was NOT undone (--no-isolation)"
+    what = " and ".join(
+        part for part in (_count(keys, "key"), _count(attributes, "attribute")) if part
+    )
     lines = [
-        f"isolatedtest: {who} left cache state behind ({_count(keys, 'key')} "
+        f"isolatedtest: {who} left cache state behind ({what} "
         f"in {', '.join(map(repr, aliases))}); {fate}."
     ]
     if verbosity < 2:
@@ -105,20 +125,28 @@ def _leak_summary(records: list[Record], isolated: bool, verbosity: int) -> str:
         return "\n".join(lines)
     for record in records:
         leak = record.outcome
+        counts = (
+            _count(len(leak.keys), "key"),
+            _count(len(leak.attributes), "attribute"),
+        )
         lines.append(
             f"  leak: {record.scope} {record.name}: {describe(leak)}, "
-            f"{_count(len(leak.keys), 'key')}"
+            + ", ".join(part for part in counts if part)
         )
         if verbosity >= 3:
             lines.extend(f"      {key}" for key in leak.keys)
+            lines.extend(f"      attribute: {name}" for name in leak.attributes)
     return "\n".join(lines)
 
 
 def _count(n: int, noun: str) -> str:
-    if not n:
-        return ""
-    plural = "es" if noun.endswith("s") else "s"
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}{plural}"
+    return f"{n} {_noun(n, noun)}" if n else ""
+
+
+def _noun(n: int, noun: str) -> str:
+    if n == 1:
+        return noun
+    return f"{noun}es" if noun.endswith("s") else f"{noun}s"
 
 
 def write_json(

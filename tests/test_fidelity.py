@@ -95,3 +95,60 @@ def test_a_reset_that_keeps_failing_is_reported_once_with_its_leaks(
         ("test", f"{test}.test_b_leaves_a_key", "default", ("kept:b",)),
     }
     assert [failure["count"] for failure in report["reset_failures"]] == [2]
+
+
+ATTRIBUTES = "basicapp.tests.test_attributes"
+
+
+def test_attributes_changed_on_cache_objects_are_put_back_and_reported(
+    manage, tmp_path, read_leaks
+):
+    plain = manage("basic", "test", ATTRIBUTES)
+    assert plain.returncode == 1, plain
+    assert set(plain.problems) == {
+        f"{ATTRIBUTES}.Changes.test_c_sees_the_cache_objects_as_configured",
+        f"{ATTRIBUTES}.Changes.test_d_the_objects_are_the_same_ones",
+        f"{ATTRIBUTES}.Later.test_the_class_change_is_gone",
+    }, plain
+    path = tmp_path / "leaks.json"
+    run = manage(
+        "basic", "isolatedtest", ATTRIBUTES, "-v", "3", "--leak-report", str(path)
+    )
+    assert run.returncode == 0, run
+    assert run.summary == (
+        "isolatedtest: 2 tests and 1 class left cache state behind "
+        "(3 attributes in 'default', 'other'); isolation undid it."
+    ), run
+    assert "      attribute: key_prefix" in run.leak_lines, run
+    report, _ = read_leaks(path)
+    found = {
+        (leak["scope"], leak["name"], leak["alias"], tuple(leak["attributes"]))
+        for leak in report["leaks"]
+    }
+    assert found == {
+        ("test", f"{ATTRIBUTES}.Changes.test_a_replaces_a_method", "default", ("get",)),
+        (
+            "test",
+            f"{ATTRIBUTES}.Changes.test_b_rebinds_the_key_prefix",
+            "other",
+            ("key_prefix",),
+        ),
+        ("class", f"{ATTRIBUTES}.Changes", "default", ("feature_flag",)),
+    }
+    assert all(leak["keys"] == [] for leak in report["leaks"])
+
+
+def test_strict_fails_the_tests_that_leave_a_cache_object_changed(manage):
+    run = manage("basic", "isolatedtest", ATTRIBUTES, "--strict")
+    assert run.returncode == 1, run
+    assert run.problems == {
+        f"{ATTRIBUTES}.Changes.test_a_replaces_a_method": "FAIL",
+        f"{ATTRIBUTES}.Changes.test_b_rebinds_the_key_prefix": "FAIL",
+        f"tearDownClass ({ATTRIBUTES}.Changes)": "ERROR",
+    }, run
+    assert (
+        "AssertionError: isolatedtest: this test left cache state behind: alias "
+        "'other' (LocMemCache 'basic-other'): attribute 'key_prefix' changed. Put "
+        "the cache object's attributes back before the test ends "
+        "(mock.patch.object does)."
+    ) in run.problem_text(f"{ATTRIBUTES}.Changes.test_b_rebinds_the_key_prefix"), run

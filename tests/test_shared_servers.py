@@ -382,3 +382,26 @@ def test_aliases_on_one_store_share_it_as_without_isolation(
         )
         assert plain.returncode == 0, plain
         assert store_counts(plain) == {name: count}, (plain, run)
+
+
+def test_a_rebound_key_function_still_writes_in_the_runs_namespace(
+    manage, server_cache, redis_server, tmp_path, read_leaks
+):
+    path = tmp_path / "leaks.json"
+    run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_attributes",
+        "--leak-report",
+        str(path),
+        env={"FIXTURE_CACHE": server_cache("redis")},
+    )
+    assert run.returncode == 0, run
+    client = redis_client(redis_server)
+    assert list(client.scan_iter(match="*raw-*")) == []
+    assert list(client.scan_iter(match=f"*{MARK}*")) == []
+    _, leaks = read_leaks(path)
+    changes = "sharedapp.tests.test_attributes.Changes"
+    assert {leak[1] for leak in leaks} == {
+        f"{changes}.test_a_rebinds_the_key_function_and_prefix"
+    }

@@ -2,8 +2,9 @@
 
 Each store follows the engine's scopes (run, class, test) with its own
 strategy: in-process data is snapshotted and restored, data on shared
-servers is namespaced per scope. Adding a kind of backend means adding a
-module here and a line to ``build_stores``.
+servers is namespaced per scope, cache objects' own attributes are put
+back. Adding a kind of backend means adding a module here and a line to
+``build_stores``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ from isolatedtest.conf import Config
 
 @dataclass(slots=True)
 class Leak:
-    """Keys one cache alias kept after the scope that wrote them ended."""
+    """What one cache alias kept after the scope that wrote it ended.
+
+    ``keys`` as code passed them; ``attributes`` of the cache object itself
+    that the scope set, rebound or deleted.
+    """
 
     alias: str
     backend: str
     location: str
     keys: tuple[str, ...]
+    attributes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ def build_stores(
     config: Config, reset: bool, run_id: str
 ) -> tuple[list[Store], list[Unsupported]]:
     """Return the stores covering every cache, and the aliases none covers."""
+    from isolatedtest.stores.attributes import AttributeStore
     from isolatedtest.stores.locmem import LocMemStore
     from isolatedtest.stores.shared import SharedStore, is_shared
 
@@ -127,5 +134,9 @@ def build_stores(
             issubclass(cls, (LocMemCache, DummyCache)) or is_shared(cls)
         ):
             unsupported.append(Unsupported(alias, params.get("BACKEND", "")))
-    stores = [LocMemStore(config, reset), SharedStore(config, reset, run_id)]
+    stores = [
+        LocMemStore(config, reset),
+        SharedStore(config, reset, run_id),
+        AttributeStore(config, reset),
+    ]
     return stores, unsupported
