@@ -17,7 +17,14 @@ import sys
 from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
-from isolatedtest.conf import load_config, run_id
+from isolatedtest.conf import (
+    NO_ISOLATION_ENV,
+    REPORT_ENV,
+    STRICT_ENV,
+    load_config,
+    run_id,
+    run_options,
+)
 from isolatedtest.isolation import Isolation
 from isolatedtest.report import Charge, records, summary, write_json
 from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
@@ -32,21 +39,24 @@ def add_isolation_arguments(parser) -> None:
     group.add_argument(
         "--strict",
         action="store_true",
+        default=None,
         dest="isolation_strict",
-        help="Fail each test (or class) that leaves cache state behind.",
+        help="Fail each test (or class) that leaves cache state behind "
+        f"(or set {STRICT_ENV}=1).",
     )
     group.add_argument(
         "--leak-report",
         metavar="FILE",
         dest="isolation_report",
-        help="Write every leak found to FILE as JSON.",
+        help=f"Write every leak found to FILE as JSON (or set {REPORT_ENV}).",
     )
     group.add_argument(
         "--no-isolation",
         action="store_false",
+        default=None,
         dest="isolation_reset",
         help="Do not undo cache writes between tests; only find and report "
-        "leaks, to see what isolation prevents.",
+        f"leaks, to see what isolation prevents (or set {NO_ISOLATION_ENV}=1).",
     )
 
 
@@ -56,15 +66,16 @@ class IsolationRunnerMixin:
     def __init__(
         self,
         *args,
-        isolation_strict: bool = False,
+        isolation_strict: bool | None = None,
         isolation_report: str | None = None,
-        isolation_reset: bool = True,
+        isolation_reset: bool | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.isolation_strict = isolation_strict
-        self.isolation_report = isolation_report
-        self.isolation_reset = isolation_reset
+        options = run_options(isolation_strict, isolation_report, isolation_reset)
+        self.isolation_strict = options.strict
+        self.isolation_report = options.report
+        self.isolation_reset = options.reset
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None

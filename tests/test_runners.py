@@ -5,6 +5,8 @@ DiscoverRunner subclass with a --greeting option and its own result class,
 and a pair of tests that fail under plain `test` when not isolated.
 """
 
+import json
+
 LABEL = "runnersapp"
 ISOLATED_RUNNER = {"FIXTURE_TEST_RUNNER": "isolatedtest.runner.IsolatedDiscoverRunner"}
 PAIR_SUMMARY = (
@@ -99,3 +101,56 @@ def test_isolatedtest_works_with_the_isolated_discover_runner_setting(manage, tm
     assert run.returncode == 0, run.log
     assert run.summary == PAIR_SUMMARY, run.log
     assert report.exists(), run.log
+
+
+def test_environment_variables_set_the_options_of_a_runner_built_without_them(
+    manage, tmp_path
+):
+    path = tmp_path / "leaks.json"
+    strict = manage(
+        "runners",
+        "test",
+        LABEL,
+        env={
+            **ISOLATED_RUNNER,
+            "ISOLATEDTEST_STRICT": "1",
+            "ISOLATEDTEST_LEAK_REPORT": str(path),
+        },
+    )
+    assert strict.returncode == 1, strict.log
+    assert strict.outcome == "FAILED (failures=2)", strict.log
+    assert json.loads(path.read_text())["strict"] is True
+    not_isolated = manage(
+        "runners",
+        "test",
+        LABEL,
+        env={**ISOLATED_RUNNER, "ISOLATEDTEST_NO_ISOLATION": "yes"},
+    )
+    assert not_isolated.outcome == "FAILED (failures=1)", not_isolated.log
+    assert not_isolated.summary.startswith(
+        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'); "
+        "it was NOT undone (--no-isolation)."
+    ), not_isolated.log
+
+
+def test_the_command_line_wins_over_the_environment(manage, tmp_path):
+    chosen, ignored = tmp_path / "chosen.json", tmp_path / "ignored.json"
+    run = manage(
+        "runners",
+        "isolatedtest",
+        LABEL,
+        "--leak-report",
+        str(chosen),
+        env={"ISOLATEDTEST_LEAK_REPORT": str(ignored)},
+    )
+    assert run.returncode == 0, run.log
+    assert chosen.exists() and not ignored.exists()
+
+
+def test_a_wrong_environment_value_stops_the_run_and_names_the_variable(manage):
+    run = manage("runners", "isolatedtest", LABEL, env={"ISOLATEDTEST_STRICT": "maybe"})
+    assert run.returncode == 1, run.log
+    assert run.stderr.startswith(
+        "ConfigurationError: ISOLATEDTEST_STRICT='maybe' is not a yes or no: use 1 or 0"
+    ), run.log
+    assert "Ran " not in run.stderr
