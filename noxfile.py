@@ -61,11 +61,17 @@ SUBSET = [
 # newest Python that is not FULL's.
 BACKENDS = ["tests/test_shared_servers.py", "tests/test_backend_matrix.py"]
 BACKENDS_ON = {("3.12", "4.2"), ("3.13", "5.2"), ("3.13", "6.0")}
+# Django's own cache tests, plain and isolated (tests/conformance.py): on the
+# oldest Django here, on the newest in FULL, and on the test command's own.
+CONFORMANCE = ["tests/test_conformance.py"]
+CONFORMANCE_ON = {("3.12", "4.2")}
 
 # Test dependencies that tests/test_compat.py and tests/test_packaging.py use.
 # Installed here as well as from the test extra, so that the matrix covers
 # them whatever the extra lists; pip resolves a DRF release for each Django.
-COMPAT_DEPS = ["djangorestframework", "unittest-xml-reporting", "build"]
+# pip itself fetches Django's sdist for tests/conformance.py (uv's venvs have
+# no pip).
+COMPAT_DEPS = ["djangorestframework", "unittest-xml-reporting", "build", "pip"]
 
 nox.options.default_venv_backend = "uv|venv"
 nox.options.download_python = "never"
@@ -124,9 +130,10 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
     elif (python, django) == FULL:
         selection = []
     else:
-        selection = _existing(
-            session, SUBSET + (BACKENDS if (python, django) in BACKENDS_ON else [])
-        )
+        selection = SUBSET + (BACKENDS if (python, django) in BACKENDS_ON else [])
+        if (python, django) in CONFORMANCE_ON:
+            selection += CONFORMANCE
+        selection = _existing(session, selection)
     session.run("python", "-m", "pytest", *selection)
 
 

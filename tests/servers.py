@@ -72,48 +72,40 @@ def _start(command: list[str], port: int) -> Server:
     return server
 
 
-def _stop(server: Server) -> None:
+def start_redis(directory) -> Server:
+    """Start a private redis-server on a free loopback port (4 databases)."""
+    binary = _require("redis-server")
+    port = _free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(directory), "--databases", "16"]
+    return _start(command, port)
+
+
+def start_memcached() -> Server:
+    """Start a private memcached on a free loopback port."""
+    binary = _require("memcached")
+    port = _free_port()
+    user = ["-u", "root"] if os.geteuid() == 0 else []
+    return _start([binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", *user], port)
+
+
+def stop(server: Server) -> None:
     server.process.terminate()
     server.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    binary = _require("redis-server")
-    port = _free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    server = _start(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--databases",
-            "4",
-        ],
-        port,
-    )
+    server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
-    _stop(server)
+    stop(server)
 
 
 @pytest.fixture(scope="session")
 def memcached_server():
-    binary = _require("memcached")
-    port = _free_port()
-    user = ["-u", "root"] if os.geteuid() == 0 else []
-    server = _start(
-        [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", *user], port
-    )
+    server = start_memcached()
     yield server
-    _stop(server)
+    stop(server)
 
 
 REDIS_BACKENDS = {

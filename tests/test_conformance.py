@@ -1,0 +1,64 @@
+"""Django's own cache tests give the same outcome, test by test, under isolation.
+
+tests/conformance.py runs ``tests/cache`` of the installed Django's source
+distribution through its runtests.py, plain and isolated. Four
+configurations: Django's default test settings (LocMem, database and file
+caches), and the same with a Redis and a Memcached alias added, which
+enables Django's Redis and Memcached test classes (each run has servers of
+its own: plain runs flush them); each serial and with --parallel 2. The
+eight runs go at once: Django's cache tests mostly sleep, waiting for keys
+to expire.
+"""
+
+from __future__ import annotations
+
+import conformance
+import django
+import pytest
+from servers import start_memcached, start_redis, stop
+
+CONFIGURATIONS = [("default", 1), ("default", 2), ("servers", 1), ("servers", 2)]
+SERVER_TESTS = (
+    "cache.tests.RedisCacheTests.test_simple",
+    "cache.tests.PyMemcacheCacheTests.test_simple",
+)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    tests = conformance.django_tests(django.__version__)
+    servers, runs = [], {}
+    try:
+        for kind, parallel in CONFIGURATIONS:
+            for isolated in (False, True):
+                redis = memcached = None
+                if kind == "servers":
+                    servers.append(start_redis(tmp_path_factory.mktemp("redis")))
+                    servers.append(start_memcached())
+                    redis, memcached = servers[-2].address, servers[-1].address
+                name = f"{kind}-{parallel}-{'isolated' if isolated else 'plain'}"
+                runs[kind, parallel, isolated] = conformance.start(
+                    tests,
+                    tmp_path_factory.mktemp(name),
+                    isolated,
+                    parallel,
+                    redis,
+                    memcached,
+                )
+        return {key: conformance.finish(*run) for key, run in runs.items()}
+    finally:
+        for process, _ in runs.values():
+            if process.poll() is None:
+                process.kill()
+        for server in servers:
+            stop(server)
+
+
+@pytest.mark.parametrize(("kind", "parallel"), CONFIGURATIONS)
+def test_djangos_cache_tests_give_the_same_outcomes_isolated(outcomes, kind, parallel):
+    plain, isolated = outcomes[kind, parallel, False], outcomes[kind, parallel, True]
+    assert len(plain) > 400, plain
+    assert set(plain.values()) <= {"ok", "skipped"}, plain
+    for name in SERVER_TESTS:
+        assert plain[name] == ("ok" if kind == "servers" else "skipped"), name
+    assert conformance.differences(plain, isolated) == {}
