@@ -138,11 +138,13 @@ class Spec:
     n_tests: int
     keys: int | None = None  # None: the mixed suite; K: every test writes K keys
     per_class: int = 10
+    payload: int = 0  # bytes each test keeps on self (as tests keep fixtures)
 
     @property
     def name(self) -> str:
         mix = "mixed" if self.keys is None else f"k{self.keys}"
-        return f"n{self.n_tests}-{mix}"
+        kept = f"-self{self.payload // 1000}k" if self.payload else ""
+        return f"n{self.n_tests}-{mix}{kept}"
 
 
 def keys_of(spec: Spec, index: int) -> int:
@@ -174,8 +176,13 @@ def _class(spec: Spec, number: int, first: int, count: int) -> str:
     if base == "TestCase":
         parts.append(SET_UP_TEST_DATA)
     for index in range(first, first + count):
+        kept = (
+            f"        self.payload = bytearray({spec.payload})\n"
+            if spec.payload
+            else ""
+        )
         parts.append(
-            f"\n    def test_{index:05d}(self):\n{_body(keys_of(spec, index))}"
+            f"\n    def test_{index:05d}(self):\n{kept}{_body(keys_of(spec, index))}"
         )
     return "".join(parts)
 
@@ -219,6 +226,7 @@ def describe(spec: Spec) -> str:
         f"{spec.n_tests} tests in {classes} classes of {spec.per_class} "
         f"(1 in {len(BASES)} a TestCase with setUpTestData state: "
         f"{CLASS_STATE_KEYS} cache keys); {touching} tests write keys, "
-        f"{sum(writes)} key writes in all",
+        f"{sum(writes)} key writes in all"
+        + (f"; each test keeps {spec.payload:,} bytes on self" if spec.payload else ""),
         width=200,
     )

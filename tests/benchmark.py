@@ -16,13 +16,16 @@ SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
    common partial fix (``cache.clear()`` patched into
    ``unittest.TestCase.tearDown``), and ``test`` / ``isolatedtest`` with
    ``--parallel 2``, all interleaved in the same rounds;
-2. growth with N (100, 1,000, 10,000) and with the keys each test writes
+2. peak memory (the largest RSS of the process, from wait4): on the worst
+   case, and on the same suite whose tests each keep 100 KB on ``self``
+   (section ``memory``): nothing of a test may outlive it;
+3. growth with N (100, 1,000, 10,000) and with the keys each test writes
    (0, 3, 30, 300), ``test`` against ``isolatedtest``;
-3. the hook's own cost per test, in-process (``bench_inprocess``): the same
+4. the hook's own cost per test, in-process (``bench_inprocess``): the same
    suite run by Django's runner with and without isolatedtest composed in,
    plus timers on the hook's entry points and on every isolatedtest
    function (the breakdown), and with ``--profile`` a cProfile listing;
-4. shared servers (``bench_servers``, section ``servers``, under ~3 minutes,
+5. shared servers (``bench_servers``, section ``servers``, under ~3 minutes,
    ~30 s with ``--quick``): on a ``redis-server`` and a ``memcached`` it
    starts on free loopback ports (and an identical pair holding 1,000,000
    unrelated keys in the caches' own database), the engine is driven
@@ -75,8 +78,9 @@ REPO = HERE.parent
 RAN = re.compile(r"^Ran (\d+) tests? in ([\d.]+)s$", re.MULTILINE)
 PHASE_CPU = re.compile(r"^bench: test phase CPU ([\d.]+)s$", re.MULTILINE)
 BUDGET = 1.05
-SECTIONS = ("main", "growth", "keys", "hook", "servers")
-PROJECT_SECTIONS = {"main", "growth", "keys", "hook"}  # need generated projects
+SECTIONS = ("main", "memory", "growth", "keys", "hook", "servers")
+PROJECT_SECTIONS = {"main", "memory", "growth", "keys", "hook"}  # generate projects
+PAYLOAD = 100_000  # bytes each test of the memory suite keeps on self
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,7 @@ class Sample:
     wall: float  # s, whole process
     cpu: float  # s, user + system of the process and its children
     others: float | None  # share of the machine's CPU other processes used
+    peak_rss: float = 0.0  # MiB, the largest resident set of the process
 
 
 class BenchError(RuntimeError):
@@ -254,7 +259,8 @@ class Runner:
                 + text[-3000:]
             )
         self.count += 1
-        return Sample(float(match[2]), float(phase_cpu[1]), wall, cpu, others)
+        peak = usage.ru_maxrss / 1024  # KiB on Linux
+        return Sample(float(match[2]), float(phase_cpu[1]), wall, cpu, others, peak)
 
     def interleave(
         self, project: Path, n_tests: int, variants: Sequence[Variant], repeat: int
@@ -272,8 +278,8 @@ class Runner:
                 self.log(
                     f"  {project.name} round {round_ + 1}/{repeat} "
                     f"{variant.label}: phase {sample.phase:.3f} s, "
-                    f"CPU {sample.phase_cpu:.3f} s, wall {sample.wall:.2f} s"
-                    + _others(sample.others)
+                    f"CPU {sample.phase_cpu:.3f} s, wall {sample.wall:.2f} s, "
+                    f"peak RSS {sample.peak_rss:.0f} MiB" + _others(sample.others)
                 )
         return samples
 
@@ -471,6 +477,32 @@ def main_section(samples: dict[Variant, list[Sample]], n_tests: int) -> list[str
         rows,
     )
     return lines
+
+
+def memory_section(suites: dict[str, dict[Variant, list[Sample]]]) -> list[str]:
+    """Peak RSS of `test` and `isolatedtest` (serial) on each suite."""
+    rows = []
+    for name, samples in suites.items():
+        plain, isolated = samples[TEST], samples[ISOLATED]
+        rows.append(
+            (
+                name,
+                f"{median([s.peak_rss for s in plain]):.0f}",
+                f"{median([s.peak_rss for s in isolated]):.0f}",
+                f"{ratio(isolated, plain, 'peak_rss'):.3f}",
+                f"{ratio(isolated, plain):.3f}",
+            )
+        )
+    return table(
+        (
+            "suite",
+            "`test` peak RSS (MiB)",
+            "`isolatedtest` peak RSS (MiB)",
+            "RSS ratio",
+            "phase ratio",
+        ),
+        rows,
+    )
 
 
 def hook_section(results: dict[str, dict]) -> list[str]:
@@ -1056,7 +1088,10 @@ def run(
     workdir = runner.workdir
     load_start = os.getloadavg()
     main_spec = Spec(plan.main_n)
+    payload_spec = Spec(plan.main_n, payload=PAYLOAD)
     specs = {main_spec.name: main_spec} if sections & PROJECT_SECTIONS else {}
+    if "memory" in sections:
+        specs[payload_spec.name] = payload_spec
     if "growth" in sections:
         specs.update({Spec(n).name: Spec(n) for n in plan.growth_n})
     if "keys" in sections:
@@ -1094,7 +1129,7 @@ def run(
             projects[main_spec.name], plan.rounds, plan.target, *extra
         )
         for name in specs:
-            if name != main_spec.name:
+            if name not in (main_spec.name, payload_spec.name):
                 log(f"in-process: {name}, {plan.growth_rounds} rounds")
                 inproc[name] = runner.inprocess(
                     projects[name], plan.growth_rounds, plan.target
@@ -1140,6 +1175,21 @@ def run(
             f"### Worst case: {plan.main_n:,} ultra-light tests",
             "",
             *main_section(sub[main_spec.name], plan.main_n),
+            "",
+        ]
+    if "memory" in sections:
+        suites = {
+            name: sub[name]
+            for name in (main_spec.name, payload_spec.name)
+            if name in sub
+        }
+        lines += [
+            "### Peak memory",
+            "",
+            f"The worst case, and the same suite with {PAYLOAD:,} bytes kept on "
+            "`self` by every test (nothing of a test may outlive it).",
+            "",
+            *memory_section(suites),
             "",
         ]
     if "hook" in sections:
