@@ -59,6 +59,8 @@ def test_djangos_cache_tests_give_the_same_outcomes_isolated(outcomes, kind, par
     plain, isolated = outcomes[kind, parallel, False], outcomes[kind, parallel, True]
     assert len(plain) > 400, plain
     assert set(plain.values()) <= {"ok", "skipped"}, plain
+    # The Redis and Memcached classes ran exactly where the aliases exist.
+    # (A parallel run may not name the tests of a skipped class.)
     for name in SERVER_TESTS:
-        assert plain[name] == ("ok" if kind == "servers" else "skipped"), name
+        assert (plain.get(name) == "ok") == (kind == "servers"), name
     assert conformance.differences(plain, isolated) == {}
