@@ -3,45 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from isolatedtest.stores import Leak, Outcome, PendingLeak, ResetFailure, Unsupported
+from isolatedtest.ledger import Ledger, Record, Tally
+from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
-
-
-@dataclass(slots=True)
-class Record:
-    """One alias's leak or failed reset, charged to the test or class it ended."""
-
-    scope: str  # "test", "class" or "run"
-    name: str  # the test id, or the class's dotted path
-    outcome: Outcome
-
-
-# What a hook records: (scope, test id or class path, outcomes).
-Charge = tuple[str, str, list[Outcome]]
-
-
-def resolve(outcomes: list[Outcome]) -> list[Leak | ResetFailure]:
-    """Return ``outcomes`` with pending leaks worked out (empty ones dropped)."""
-    resolved = []
-    for outcome in outcomes:
-        if isinstance(outcome, PendingLeak):
-            outcome = outcome.resolve()
-        if outcome is not None:
-            resolved.append(outcome)
-    return resolved
-
-
-def records(charges: list[Charge]) -> list[Record]:
-    """Turn recorded charges into records."""
-    return [
-        Record(scope, name, outcome)
-        for scope, name, outcomes in charges
-        for outcome in resolve(outcomes)
-    ]
 
 
 def describe(outcome: Outcome) -> str:
@@ -86,10 +54,11 @@ def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
     return [(record, count) for record, count in found.values()]
 
 
-def summary(records: list[Record], isolated: bool, verbosity: int) -> str:
+def summary(ledger: Ledger, isolated: bool, verbosity: int) -> str:
     """Return the lines printed after the run."""
+    records = ledger.records()
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
-    lines = [_leak_summary(leaks, isolated, verbosity)]
+    lines = [_leak_summary(ledger.tally, leaks, isolated, verbosity)]
     for record, count in reset_failures(records):
         again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""
         lines.append(
@@ -99,26 +68,25 @@ def summary(records: list[Record], isolated: bool, verbosity: int) -> str:
     return "\n".join(lines)
 
 
-def _leak_summary(records: list[Record], isolated: bool, verbosity: int) -> str:
-    if not records:
+def _leak_summary(
+    tally: Tally, records: list[Record], isolated: bool, verbosity: int
+) -> str:
+    if not (tally.tests or tally.classes):
         return "isolatedtest: no cache leaks."
-    tests = {r.name for r in records if r.scope == "test"}
-    classes = {r.name for r in records if r.scope == "class"}
-    keys = sum(len(r.outcome.keys) for r in records)
-    attributes = sum(len(r.outcome.attributes) for r in records)
-    aliases = sorted({r.outcome.alias or r.outcome.location for r in records})
     who = " and ".join(
         part
-        for part in (_count(len(tests), "test"), _count(len(classes), "class"))
+        for part in (_count(tally.tests, "test"), _count(tally.classes, "class"))
         if part
     )
     fate = "isolation undid it" if isolated else "it was NOT undone (--no-isolation)"
     what = " and ".join(
-        part for part in (_count(keys, "key"), _count(attributes, "attribute")) if part
+        part
+        for part in (_count(tally.keys, "key"), _count(tally.attributes, "attribute"))
+        if part
     )
     lines = [
         f"isolatedtest: {who} left cache state behind ({what} "
-        f"in {', '.join(map(repr, aliases))}); {fate}."
+        f"in {', '.join(map(repr, sorted(tally.aliases)))}); {fate}."
     ]
     if verbosity < 2:
         lines[0] += " Run with -v 2 to list them, -v 3 for keys."
@@ -151,12 +119,13 @@ def _noun(n: int, noun: str) -> str:
 
 def write_json(
     path: str,
-    records: list[Record],
+    ledger: Ledger,
     isolated: bool,
     strict: bool,
     unsupported: list[Unsupported],
 ) -> None:
     """Write the machine-readable report (format documented in the README)."""
+    records = ledger.records()
     document = {
         "version": REPORT_VERSION,
         "isolation": isolated,

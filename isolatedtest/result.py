@@ -16,7 +16,8 @@ import unittest
 from collections.abc import Callable
 
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import Charge, failure_message, resolve
+from isolatedtest.ledger import Charge, Ledger, resolve
+from isolatedtest.report import failure_message
 from isolatedtest.stores import Leak, Outcome
 
 # Keep this module's frames out of the tracebacks of --strict failures.
@@ -155,7 +156,7 @@ class IsolationResultMixin:
     """
 
     hook: Hook | None = None
-    charges: list[Charge]
+    ledger: Ledger
 
     def startTest(self, test):
         super().startTest(test)
@@ -178,7 +179,7 @@ class IsolationResultMixin:
         super().addSkip(test, reason)
 
     def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
-        self.charges.append((scope, name or test.id(), outcomes))
+        self.ledger.append((scope, name or test.id(), outcomes))
 
 
 class WorkerResultMixin:

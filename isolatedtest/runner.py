@@ -26,7 +26,8 @@ from isolatedtest.conf import (
     run_options,
 )
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import Charge, records, summary, write_json
+from isolatedtest.ledger import Ledger
+from isolatedtest.report import summary, write_json
 from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
 from isolatedtest.stores import build_stores
 
@@ -79,7 +80,10 @@ class IsolationRunnerMixin:
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None
-        self._charges: list[Charge] = []
+        # Every record is kept only when reported in detail.
+        self._ledger = Ledger(
+            detailed=self.verbosity >= 2 or bool(self.isolation_report)
+        )
         self._unsupported: list = []
 
     @classmethod
@@ -135,7 +139,7 @@ class IsolationRunnerMixin:
         return type(
             f"Isolated{base.__name__}",
             (IsolationResultMixin, base),
-            {"hook": self._hook, "charges": self._charges},
+            {"hook": self._hook, "ledger": self._ledger},
         )
 
     def run_suite(self, suite, **kwargs):
@@ -148,23 +152,22 @@ class IsolationRunnerMixin:
             result = super().run_suite(suite, **kwargs)
         else:
             self._engine.start_run()
-            self._hook = Hook(self._engine, self.isolation_strict, self._charges.append)
+            self._hook = Hook(self._engine, self.isolation_strict, self._ledger.append)
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
-                self._charges.append(("run", "", self._engine.end_run()))
+                self._ledger.append(("run", "", self._engine.end_run()))
         self._report(result)
         return result
 
     def _report(self, result) -> None:
-        found = records(self._charges)
         stream = getattr(result, "stream", None) or sys.stderr
-        stream.write(summary(found, self.isolation_reset, self.verbosity) + "\n")
+        stream.write(summary(self._ledger, self.isolation_reset, self.verbosity) + "\n")
         stream.flush()
         if self.isolation_report:
             write_json(
                 self.isolation_report,
-                found,
+                self._ledger,
                 isolated=self.isolation_reset,
                 strict=self.isolation_strict,
                 unsupported=self._unsupported,

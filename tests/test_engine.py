@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from isolatedtest.conf import Config
 from isolatedtest.isolation import Isolation
-from isolatedtest.report import resolve
+from isolatedtest.ledger import resolve
 from isolatedtest.stores.locmem import LocMemStore
 
 CACHES = {
