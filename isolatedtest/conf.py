@@ -18,6 +18,7 @@ RUN_ID_ENV = "ISOLATEDTEST_RUN_ID"
 STRICT_ENV = "ISOLATEDTEST_STRICT"
 REPORT_ENV = "ISOLATEDTEST_LEAK_REPORT"
 NO_ISOLATION_ENV = "ISOLATEDTEST_NO_ISOLATION"
+DEPENDENCIES_ENV = "ISOLATEDTEST_DEPENDENCIES"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS")
@@ -90,9 +91,15 @@ class Options:
     strict: bool
     report: str | None
     reset: bool
+    dependencies: bool
 
 
-def run_options(strict: bool | None, report: str | None, reset: bool | None) -> Options:
+def run_options(
+    strict: bool | None,
+    report: str | None,
+    reset: bool | None,
+    dependencies: bool | None,
+) -> Options:
     """Return the run's options: the command line's, else the environment's.
 
     The environment serves scripts that build the runner with fixed
@@ -104,7 +111,9 @@ def run_options(strict: bool | None, report: str | None, reset: bool | None) -> 
         report = os.environ.get(REPORT_ENV) or None
     if reset is None:
         reset = not _flag(NO_ISOLATION_ENV)
-    return Options(strict, report, reset)
+    if dependencies is None:
+        dependencies = _flag(DEPENDENCIES_ENV)
+    return Options(strict, report, reset, dependencies)
 
 
 def _flag(name: str) -> bool:

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
 from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
 
@@ -54,11 +55,16 @@ def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
     return [(record, count) for record, count in found.values()]
 
 
-def summary(ledger: Ledger, isolated: bool, verbosity: int) -> str:
+def summary(
+    ledger: Ledger, isolated: bool, verbosity: int, dependencies: bool = False
+) -> str:
     """Return the lines printed after the run."""
     records = ledger.records()
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
     lines = [_leak_summary(ledger.tally, leaks, isolated, verbosity)]
+    if dependencies:
+        found = graph.dependencies(records, isolated)
+        lines.append(graph.summary(found, isolated, verbosity))
     for record, count in reset_failures(records):
         again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""
         lines.append(
@@ -123,6 +129,7 @@ def write_json(
     isolated: bool,
     strict: bool,
     unsupported: list[Unsupported],
+    dependencies: bool = False,
 ) -> None:
     """Write the machine-readable report (format documented in the README)."""
     records = ledger.records()
@@ -141,4 +148,6 @@ def write_json(
             for r, count in reset_failures(records)
         ],
     }
+    if dependencies:
+        document["interference"] = graph.as_json(graph.dependencies(records, isolated))
     Path(path).write_text(json.dumps(document, indent=2) + "\n")

@@ -19,6 +19,7 @@ from isolatedtest.isolation import Isolation
 from isolatedtest.ledger import Charge, Ledger, resolve
 from isolatedtest.report import failure_message
 from isolatedtest.stores import Leak, Outcome
+from isolatedtest.stores.access import AccessStore
 
 # Keep this module's frames out of the tracebacks of --strict failures.
 __unittest = True
@@ -141,6 +142,53 @@ class Hook:
                 raise failure(failure_message(scope, leaks))
 
 
+class DependencyHook(Hook):
+    """A Hook that also hands each test's outside accesses to the report."""
+
+    def __init__(self, engine, strict, record, accesses: AccessStore) -> None:
+        super().__init__(engine, strict, record)
+        self.accesses = accesses
+
+    def start_test(self, test: unittest.TestCase) -> None:
+        super().start_test(test)
+        if self._open is not None:
+            self.accesses.start_test()
+
+    def stop_test(self, test: unittest.TestCase) -> None:
+        if self._open is not None:
+            self._charge_reads(test)
+        super().stop_test(test)
+
+    def _close_test(self, test: unittest.TestCase) -> None:
+        self._charge_reads(test)
+        super()._close_test(test)
+
+    def _charge_reads(self, test: unittest.TestCase) -> None:
+        name = test.id()
+        reads = self.accesses.end_test(name)
+        if reads:
+            self.record(("test", name, reads))
+
+    def _end_class(self, cls: type, exempt: bool) -> None:
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        reads = self.accesses.end_class(name)
+        if reads:
+            self.record(("class", name, reads))
+        super()._end_class(cls, exempt)
+
+
+def make_hook(
+    engine: Isolation,
+    strict: bool,
+    record: Callable[[Charge], None],
+    accesses: AccessStore | None,
+) -> Hook:
+    """Return the hook for a run: recording accesses only when asked to."""
+    if accesses is None:
+        return Hook(engine, strict, record)
+    return DependencyHook(engine, strict, record, accesses)
+
+
 def _is_class_setup_error(test: object) -> bool:
     """Whether unittest reports a setUpClass or setUpModule that did not finish."""
     return isinstance(
@@ -187,10 +235,11 @@ class WorkerResultMixin:
 
     engine: Isolation
     strict: bool
+    accesses: AccessStore | None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.hook = Hook(self.engine, self.strict, self._send_leak)
+        self.hook = make_hook(self.engine, self.strict, self._send_leak, self.accesses)
 
     def _send_leak(self, charge: Charge) -> None:
         # The main process knows the test from the event's index. Leaks are

@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
 from isolatedtest.conf import (
+    DEPENDENCIES_ENV,
     NO_ISOLATION_ENV,
     REPORT_ENV,
     STRICT_ENV,
@@ -28,8 +29,14 @@ from isolatedtest.conf import (
 from isolatedtest.isolation import Isolation
 from isolatedtest.ledger import Ledger
 from isolatedtest.report import summary, write_json
-from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin
+from isolatedtest.result import (
+    Hook,
+    IsolationResultMixin,
+    WorkerResultMixin,
+    make_hook,
+)
 from isolatedtest.stores import build_stores
+from isolatedtest.stores.access import AccessStore
 
 WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
 
@@ -52,6 +59,14 @@ def add_isolation_arguments(parser) -> None:
         help=f"Write every leak found to FILE as JSON (or set {REPORT_ENV}).",
     )
     group.add_argument(
+        "--cache-dependencies",
+        action="store_true",
+        default=None,
+        dest="isolation_dependencies",
+        help="Name the tests that read cache state other tests leave behind "
+        f"(or set {DEPENDENCIES_ENV}=1).",
+    )
+    group.add_argument(
         "--no-isolation",
         action="store_false",
         default=None,
@@ -70,20 +85,27 @@ class IsolationRunnerMixin:
         isolation_strict: bool | None = None,
         isolation_report: str | None = None,
         isolation_reset: bool | None = None,
+        isolation_dependencies: bool | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        options = run_options(isolation_strict, isolation_report, isolation_reset)
+        options = run_options(
+            isolation_strict, isolation_report, isolation_reset, isolation_dependencies
+        )
         self.isolation_strict = options.strict
         self.isolation_report = options.report
         self.isolation_reset = options.reset
+        self.isolation_dependencies = options.dependencies
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None
         # Every record is kept only when reported in detail.
         self._ledger = Ledger(
-            detailed=self.verbosity >= 2 or bool(self.isolation_report)
+            detailed=self.verbosity >= 2
+            or bool(self.isolation_report)
+            or self.isolation_dependencies
         )
+        self._accesses: AccessStore | None = None
         self._unsupported: list = []
 
     @classmethod
@@ -99,6 +121,8 @@ class IsolationRunnerMixin:
             config, self.isolation_reset, self._run_id
         )
         self._engine = Isolation(stores)
+        if self.isolation_dependencies:
+            self._accesses = AccessStore(config, self.isolation_reset)
         for item in self._unsupported:
             message = (
                 f"cache alias {item.alias!r} uses {item.backend}, which isolatedtest "
@@ -148,11 +172,14 @@ class IsolationRunnerMixin:
                 "strict": self.isolation_strict,
                 "reset": self.isolation_reset,
                 "run_id": self._run_id,
+                "dependencies": self.isolation_dependencies,
             }
             result = super().run_suite(suite, **kwargs)
         else:
             self._engine.start_run()
-            self._hook = Hook(self._engine, self.isolation_strict, self._ledger.append)
+            self._hook = make_hook(
+                self._engine, self.isolation_strict, self._ledger.append, self._accesses
+            )
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
@@ -162,7 +189,15 @@ class IsolationRunnerMixin:
 
     def _report(self, result) -> None:
         stream = getattr(result, "stream", None) or sys.stderr
-        stream.write(summary(self._ledger, self.isolation_reset, self.verbosity) + "\n")
+        stream.write(
+            summary(
+                self._ledger,
+                self.isolation_reset,
+                self.verbosity,
+                self.isolation_dependencies,
+            )
+            + "\n"
+        )
         stream.flush()
         if self.isolation_report:
             write_json(
@@ -171,6 +206,7 @@ class IsolationRunnerMixin:
                 isolated=self.isolation_reset,
                 strict=self.isolation_strict,
                 unsupported=self._unsupported,
+                dependencies=self.isolation_dependencies,
             )
 
 
@@ -213,17 +249,21 @@ def isolated_parallel_suite(suite_class: type) -> type:
 
 _worker_engine: Isolation | None = None
 _worker_strict = False
+_worker_accesses: AccessStore | None = None
 _worker_runners: dict[type, type] = {}
 
 
 def _init_worker(*args, **kwargs) -> None:
     """Set up Django's worker, then this worker's isolation engine."""
-    global _worker_engine, _worker_strict
+    global _worker_engine, _worker_strict, _worker_accesses
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
-    stores, _ = build_stores(load_config(), options["reset"], options["run_id"])
+    config = load_config()
+    stores, _ = build_stores(config, options["reset"], options["run_id"])
     _worker_engine = Isolation(stores)
     _worker_strict = options["strict"]
+    if options["dependencies"]:
+        _worker_accesses = AccessStore(config, options["reset"])
     if multiprocessing.get_start_method() == "fork":
         _worker_engine.start_worker()
     _worker_engine.start_run()
@@ -243,7 +283,11 @@ def _worker_runner(runner_class: type) -> type:
         result_class = type(
             f"Isolated{base.__name__}",
             (WorkerResultMixin, base),
-            {"engine": _worker_engine, "strict": _worker_strict},
+            {
+                "engine": _worker_engine,
+                "strict": _worker_strict,
+                "accesses": _worker_accesses,
+            },
         )
         _worker_runners[runner_class] = type(
             f"Isolated{runner_class.__name__}",

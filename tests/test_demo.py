@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,3 +68,132 @@ def test_the_demo_on_a_shared_redis_collides_only_under_plain_test(demo, redis_s
     assert code == 1 and "FAILED (failures=" in output, output
     code, output = demo("isolatedtest", "--parallel", "2", env=env)
     assert code == 0, output
+
+
+# The failures demo/README.md explains, as (reader, the test or class whose
+# leftover it reads), relative to shop.tests.
+README_PAIRS = {
+    # Default order.
+    (
+        "test_catalog.ProductDetailTests.test_first_visit_counts_one_view",
+        "test_catalog.ProductDetailTests.test_each_visit_is_counted",
+    ),
+    (
+        "test_catalog.ProductListTests.test_lists_active_products_with_prices",
+        "test_catalog.ProductListTests.test_inactive_products_are_hidden",
+    ),
+    (
+        "test_catalog.ProductListTests.test_new_product_appears_in_list",
+        "test_catalog.ProductListTests.test_inactive_products_are_hidden",
+    ),
+    (
+        "test_config.SiteConfigurationTests.test_defaults_apply_until_staff_configure_the_shop",
+        "test_config.EuroStoreTests",
+    ),
+    (
+        "test_throttle.SearchRateLimitTests.test_sixth_search_in_a_minute_is_refused",
+        "test_throttle.SearchApiTests.test_search_matches_part_of_the_name",
+    ),
+    (
+        "test_throttle.SearchRateLimitTests.test_sixth_search_in_a_minute_is_refused",
+        "test_throttle.SearchApiTests.test_blank_query_finds_nothing",
+    ),
+    (
+        "test_throttle.ThrottleDecoratorTests.test_clients_are_limited_separately",
+        "test_throttle.ThrottleDecoratorTests.test_allows_requests_up_to_the_limit",
+    ),
+    # Reversed.
+    (
+        "test_throttle.SearchApiTests.test_search_matches_part_of_the_name",
+        "test_throttle.SearchRateLimitTests.test_sixth_search_in_a_minute_is_refused",
+    ),
+    (
+        "test_throttle.SearchApiTests.test_blank_query_finds_nothing",
+        "test_throttle.SearchRateLimitTests.test_sixth_search_in_a_minute_is_refused",
+    ),
+    (
+        "test_config.SiteConfigurationTests.test_defaults_apply_until_staff_configure_the_shop",
+        "test_config.SiteConfigurationTests.test_saved_changes_apply_immediately",
+    ),
+    (
+        "test_config.EuroStoreTests.test_configuration_is_read_from_the_database",
+        "test_config.EuroStoreTests.test_staff_can_switch_to_pounds",
+    ),
+    (
+        "test_config.EuroStoreTests.test_prices_are_shown_in_euros",
+        "test_config.EuroStoreTests.test_staff_can_switch_to_pounds",
+    ),
+    (
+        "test_catalog.ProductListTests.test_new_product_appears_in_list",
+        "test_config.EuroStoreTests.test_staff_can_switch_to_pounds",
+    ),
+    (
+        "test_catalog.ProductListTests.test_lists_active_products_with_prices",
+        "test_catalog.ProductListTests.test_new_product_appears_in_list",
+    ),
+    (
+        "test_catalog.ProductListTests.test_inactive_products_are_hidden",
+        "test_catalog.ProductListTests.test_new_product_appears_in_list",
+    ),
+    (
+        "test_catalog.ProductDetailTests.test_shows_name_and_price",
+        "test_config.EuroStoreTests.test_staff_can_switch_to_pounds",
+    ),
+    (
+        "test_catalog.ProductDetailTests.test_first_visit_counts_one_view",
+        "test_config.EuroStoreTests.test_prices_are_shown_in_euros",
+    ),
+    (
+        "test_catalog.ProductDetailTests.test_each_visit_is_counted",
+        "test_config.EuroStoreTests.test_prices_are_shown_in_euros",
+    ),
+    (
+        "test_throttle.ThrottleDecoratorTests.test_allows_requests_up_to_the_limit",
+        "test_throttle.ThrottleDecoratorTests.test_refuses_requests_over_the_limit",
+    ),
+    (
+        "test_throttle.ThrottleDecoratorTests.test_clients_are_limited_separately",
+        "test_throttle.ThrottleDecoratorTests.test_refuses_requests_over_the_limit",
+    ),
+}
+
+
+def demo_graph(demo, tmp_path, *options) -> dict[str, set[str]]:
+    """{reader: the tests and classes whose leftovers it reads}, shop.tests. cut."""
+    path = tmp_path / "graph.json"
+    code, output = demo(
+        "isolatedtest", "--cache-dependencies", "--leak-report", str(path), *options
+    )
+    assert code == 0, output
+    graph: dict[str, set[str]] = {}
+    for item in json.loads(path.read_text())["interference"]:
+        reader = item["reader"].removeprefix("shop.tests.")
+        writers = {writer.removeprefix("shop.tests.") for writer in item["writers"]}
+        graph.setdefault(reader, set()).update(writers)
+    return graph
+
+
+def test_the_dependency_graph_names_every_failure_the_readme_explains(demo, tmp_path):
+    graph = demo_graph(demo, tmp_path)
+    pairs = {
+        (reader, writer) for reader, writers in graph.items() for writer in writers
+    }
+    assert pairs >= README_PAIRS, README_PAIRS - pairs
+    # Every test that fails under plain `test` in one of the orders reads
+    # another's leftover.
+    failing = set()
+    for order in ORDERS:
+        _, output = demo("test", *order)
+        failing |= set(
+            re.findall(r"^(?:FAIL|ERROR): \w+ \(shop\.tests\.([\w.]+)\)", output, re.M)
+        )
+    assert failing and failing <= set(graph), failing - set(graph)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--reverse"], ["--shuffle", "1"], ["--shuffle", "2"], ["--parallel", "2"]],
+    ids=" ".join,
+)
+def test_the_demos_dependency_graph_is_the_same_in_every_order(demo, tmp_path, options):
+    assert demo_graph(demo, tmp_path, *options) == demo_graph(demo, tmp_path)

@@ -6,7 +6,12 @@ import sys
 import django
 import pytest
 
-ISOLATEDTEST_OPTIONS = {"--strict", "--leak-report", "--no-isolation"}
+ISOLATEDTEST_OPTIONS = {
+    "--strict",
+    "--leak-report",
+    "--no-isolation",
+    "--cache-dependencies",
+}
 OPTIONS_MODULE = "basicapp.tests.test_options"
 FAILING_MODULE = "basicapp.tests.test_failing"
 PASSING_MODULE = "basicapp.tests.test_order"  # passes when isolated

@@ -2,19 +2,23 @@
 
 Only with ``--cache-dependencies``. Every adopted cache instance records,
 during a test, the first access of each key the test had not written,
-deleted or cleared before (a read, ``has_key``, ``get_many``, ``add``,
-``incr``, ``touch``, ``get_or_set``...), and whether the key was there. A key
-that was there, under isolation, is its class's or the run's state: not a
-dependency. A key that was not there is one another test may leave behind:
-the report joins these reads with every test's leaks, whatever the order or
-worker (``report.dependencies``). Without isolation a key that was there may
-be another test's leftover: the store remembers which test last left each
-key, so the report can name what really happened in that run.
+deleted or cleared before (``get``, ``get_many``, ``has_key``, ``add``,
+``incr``, ``touch``, ``get_or_set``...), and whether the key was there.
+Under isolation a key that was there is its class's or the run's state, not
+a dependency; a key that was not there is one another test may leave
+behind: the report joins these reads with every test's leaks, whatever the
+order or worker (``dependencies.py``). Without isolation a key that was
+there may be a leftover: the recorder remembers which test or class last
+left each key, so the report names what really happened in that run.
 """
 
 from __future__ import annotations
 
+import pickle
+import secrets
 import threading
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.cache import caches
@@ -25,275 +29,280 @@ from isolatedtest.stores.adoption import extend, install
 
 _MISSING = object()
 
+Place = tuple[str, str]  # (LOCATION, key): one key of one store
+
 
 @dataclass(frozen=True)
 class Access:
-    """A test's first access of a key it had not written: what it depended on."""
+    """A test's first access of a key it had not written itself."""
 
     alias: str
     location: str
     key: str
     kind: str  # "get", "has_key", "add", "incr", ...
     found: bool  # the key was there
-    left_by: str | None = None  # without isolation: the test or class that left it
+    value: bytes | None = None  # what it found (pickled), where the access tells
+    left_by: str | None = None  # without isolation: who left what it found
 
 
 @dataclass(frozen=True)
 class Reads:
-    """Every outside access of one test (an outcome of its scope, like a leak)."""
+    """What one scope read from outside and wrote: an outcome, like a leak.
+
+    ``first``: the first value the scope wrote to each key; ``left``: the
+    last value of each key it wrote and did not delete (pickled). A
+    leftover equal to what a test writes there itself changes nothing.
+    """
 
     accesses: tuple[Access, ...]
+    first: dict[Place, bytes]
+    left: dict[Place, bytes]
 
 
 class Recorder:
-    """The accesses of the test that runs now, in this process."""
+    """The accesses and writes of this process's scopes."""
 
-    def __init__(self, reset: bool) -> None:
-        self.reset = reset
-        self.test: str | None = None  # id of the running test, or None
-        self.touched: set[tuple[str, str]] = set()  # (location, key) it wrote
-        self.cleared: set[str] = set()  # locations it cleared
-        self.accesses: dict[tuple[str, str], Access] = {}
-        # Without isolation: {(location, key): test or class that left it}.
-        self.left_by: dict[tuple[str, str], str] = {}
-        self.written: dict[tuple[str, str], bool] = {}  # this scope's, in order
+    def __init__(self, isolating: bool) -> None:
+        self.isolating = isolating
+        self.testing = False
+        self.own: set[Place] = set()  # what the test wrote or deleted
+        self.cleared: set[str] = set()  # locations the test cleared
+        self.accesses: dict[Place, Access] = {}
+        self.first: dict[Place, bytes] = {}  # the test's first value of each key
+        # {place: last value, or None once deleted}: the test's, and what was
+        # written outside tests (its class's).
+        self.written: dict[Place, bytes | None] = {}
+        self.between: dict[Place, bytes | None] = {}
+        self.left_by: dict[Place, str] = {}  # without isolation
         self.depth = threading.local()
 
-    def read(self, instance, key, kind: str, found: bool) -> None:
-        alias, location = _where(instance)
+    def read(self, instance, key, kind: str, found: bool, value=_MISSING) -> None:
+        if not self.testing:
+            return
+        alias, location = _places.get(instance, ("", ""))
         place = (location, key)
-        if place in self.touched or location in self.cleared:
+        if place in self.own or place in self.accesses or location in self.cleared:
             return
-        if place in self.accesses:
-            return
-        left_by = self.left_by.get(place) if found and not self.reset else None
-        self.accesses[place] = Access(alias, location, key, kind, found, left_by)
+        left_by = None if self.isolating or not found else self.left_by.get(place)
+        pickled = None if value is _MISSING else _pickled(value)
+        self.accesses[place] = Access(
+            alias, location, key, kind, found, pickled, left_by
+        )
 
-    def wrote(self, instance, key, kept: bool) -> None:
-        place = (_where(instance)[1], key)
-        if self.test is not None:
-            self.touched.add(place)
-        self.written[place] = kept
+    def wrote(self, instance, key, value=_MISSING) -> None:
+        """Record a write of ``value`` (_MISSING: a deletion)."""
+        place = (_places.get(instance, ("", ""))[1], key)
+        pickled = None if value is _MISSING else _pickled(value)
+        if self.testing:
+            self.own.add(place)
+            if pickled is not None:
+                self.first.setdefault(place, pickled)
+        self.written[place] = pickled
 
-    def cleared_store(self, instance) -> None:
-        location = _where(instance)[1]
-        if self.test is not None:
+    def clear(self, instance) -> None:
+        location = _places.get(instance, ("", ""))[1]
+        if self.testing:
             self.cleared.add(location)
-        for place in [place for place in self.left_by if place[0] == location]:
-            del self.left_by[place]
-        self.written = {
-            place: kept for place, kept in self.written.items() if place[0] != location
-        }
+        self.written = {p: v for p, v in self.written.items() if p[0] != location}
+        self.between = {p: v for p, v in self.between.items() if p[0] != location}
+        if not self.isolating:
+            self.left_by = {p: n for p, n in self.left_by.items() if p[0] != location}
 
-    def end_scope(self, name: str) -> None:
-        """Remember what the scope left (without isolation, it stays)."""
-        if not self.reset:
-            for place, kept in self.written.items():
-                if kept:
+    def start_test(self) -> None:
+        self.between.update(self.written)  # written outside tests: the class's
+        self.written, self.own, self.cleared = {}, set(), set()
+        self.accesses, self.first = {}, {}
+        self.testing = True
+
+    def end_test(self, name: str) -> Reads | None:
+        self.testing = False
+        left = self._left(self.written, name)
+        reads = Reads(tuple(self.accesses.values()), self.first, left)
+        self.written, self.accesses, self.first = {}, {}, {}
+        return reads if reads.accesses or reads.left else None
+
+    def end_class(self, name: str) -> Reads | None:
+        self.between.update(self.written)
+        left = self._left(self.between, name)
+        self.written, self.between = {}, {}
+        return Reads((), {}, left) if left else None
+
+    def _left(self, written: dict[Place, bytes | None], name: str) -> dict:
+        """Return what the scope left; without isolation, remember who left it."""
+        left = {place: value for place, value in written.items() if value is not None}
+        if not self.isolating:
+            for place in written:
+                if place in left:
                     self.left_by[place] = name
                 else:
                     self.left_by.pop(place, None)
-        self.written = {}
+        return left
+
+    @contextmanager
+    def operation(self):
+        """Record the outermost operation only (get_or_set calls get and add)."""
+        depth = getattr(self.depth, "n", 0)
+        self.depth.n = depth + 1
+        try:
+            yield depth == 0
+        finally:
+            self.depth.n = depth
 
 
 _recorder: Recorder | None = None
 # {instance: (alias, LOCATION)}
-_places: dict[int, tuple[str, str]] = {}
-
-
-def _where(instance) -> tuple[str, str]:
-    return _places.get(id(instance), ("", ""))
+_places: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class AccessRecording:
-    """Record outside accesses and the test's own writes; change nothing else."""
-
-    def _isolatedtest_op(self, kind, call, *args, **kwargs):
-        recorder = _recorder
-        if recorder is None or getattr(recorder.depth, "n", 0):
-            return call(*args, **kwargs)
-        recorder.depth.n = 1
-        try:
-            return call(*args, **kwargs)
-        finally:
-            recorder.depth.n = 0
+    """Record outside accesses and the scope's own writes; change nothing else."""
 
     def get(self, key, default=None, version=None, **kwargs):
-        def get():
-            value = super(AccessRecording, self).get(key, _MISSING, version, **kwargs)
-            _record_read(self, key, "get", value is not _MISSING)
-            return default if value is _MISSING else value
-
-        return self._isolatedtest_op("get", get)
+        with _recorder.operation() as outermost:
+            value = super().get(key, _MISSING, version, **kwargs)
+        if outermost:
+            _recorder.read(self, key, "get", value is not _MISSING, value)
+        return default if value is _MISSING else value
 
     def get_many(self, keys, version=None, **kwargs):
-        def get_many():
-            keys_ = list(keys)
-            found = super(AccessRecording, self).get_many(keys_, version, **kwargs)
-            for key in keys_:
-                _record_read(self, key, "get_many", key in found)
-            return found
-
-        return self._isolatedtest_op("get_many", get_many)
+        keys = list(keys)
+        with _recorder.operation() as outermost:
+            found = super().get_many(keys, version, **kwargs)
+        if outermost:
+            for key in keys:
+                _recorder.read(
+                    self, key, "get_many", key in found, found.get(key, _MISSING)
+                )
+        return found
 
     def has_key(self, key, version=None, **kwargs):
-        def has_key():
-            found = super(AccessRecording, self).has_key(key, version, **kwargs)
-            _record_read(self, key, "has_key", bool(found))
-            return found
-
-        return self._isolatedtest_op("has_key", has_key)
+        with _recorder.operation() as outermost:
+            found = super().has_key(key, version, **kwargs)
+        if outermost:
+            _recorder.read(self, key, "has_key", bool(found))
+        return found
 
     def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None, **kw):
-        def get_or_set():
-            value = super(AccessRecording, self).get(key, _MISSING, version)
-            _record_read(self, key, "get_or_set", value is not _MISSING)
-            if value is not _MISSING:
-                return value
-            found = super(AccessRecording, self).get_or_set(
-                key, default, timeout, version, **kw
+        with _recorder.operation() as outermost:
+            found = super().get(key, _MISSING, version)
+            if found is _MISSING:
+                found = super().get_or_set(key, default, timeout, version, **kw)
+                written = True
+            else:
+                written = False
+        if outermost:
+            _recorder.read(
+                self, key, "get_or_set", not written, _MISSING if written else found
             )
-            _record_write(self, key, kept=True)
-            return found
-
-        return self._isolatedtest_op("get_or_set", get_or_set)
+            if written:
+                _recorder.wrote(self, key, found)
+        return found
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        def add():
-            added = super(AccessRecording, self).add(
-                key, value, timeout, version, **kwargs
-            )
-            _record_read(self, key, "add", not added)
+        with _recorder.operation() as outermost:
+            added = super().add(key, value, timeout, version, **kwargs)
+        if outermost:
+            _recorder.read(self, key, "add", not added)
             if added:
-                _record_write(self, key, kept=True)
-            return added
-
-        return self._isolatedtest_op("add", add)
+                _recorder.wrote(self, key, value)
+        return added
 
     def incr(self, key, delta=1, version=None, **kwargs):
-        return self._isolatedtest_count("incr", key, delta, version, **kwargs)
+        return self._isolatedtest_recorded_count("incr", key, delta, version, **kwargs)
 
     def decr(self, key, delta=1, version=None, **kwargs):
-        return self._isolatedtest_count("decr", key, delta, version, **kwargs)
+        return self._isolatedtest_recorded_count("decr", key, delta, version, **kwargs)
 
-    def _isolatedtest_count(self, name, key, delta, version, **kwargs):
-        def count():
+    def _isolatedtest_recorded_count(self, name, key, delta, version, **kwargs):
+        value = _MISSING
+        with _recorder.operation() as outermost:
             try:
-                value = getattr(super(AccessRecording, self), name)(
-                    key, delta, version, **kwargs
-                )
-            except ValueError:
-                _record_read(self, key, name, False)
-                raise
-            _record_read(self, key, name, value is not None and value is not False)
-            _record_write(self, key, kept=True)
-            return value
-
-        return self._isolatedtest_op(name, count)
+                value = getattr(super(), name)(key, delta, version, **kwargs)
+            finally:
+                if outermost:
+                    found = value is not _MISSING and value not in (None, False)
+                    _recorder.read(self, key, name, found)
+                    if found:
+                        _recorder.wrote(self, key, value)
+        return value
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        def touch():
-            touched = super(AccessRecording, self).touch(
-                key, timeout, version, **kwargs
-            )
-            _record_read(self, key, "touch", bool(touched))
-            return touched
-
-        return self._isolatedtest_op("touch", touch)
+        with _recorder.operation() as outermost:
+            touched = super().touch(key, timeout, version, **kwargs)
+        if outermost:
+            _recorder.read(self, key, "touch", bool(touched))
+        return touched
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        def set_():
-            result = super(AccessRecording, self).set(
-                key, value, timeout, version, **kwargs
-            )
-            _record_write(self, key, kept=True)
-            return result
-
-        return self._isolatedtest_op("set", set_)
+        with _recorder.operation() as outermost:
+            result = super().set(key, value, timeout, version, **kwargs)
+        if outermost:
+            _recorder.wrote(self, key, value)
+        return result
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        def set_many():
-            failed = super(AccessRecording, self).set_many(
-                data, timeout, version, **kwargs
-            )
+        with _recorder.operation() as outermost:
+            failed = super().set_many(data, timeout, version, **kwargs)
+        if outermost:
             for key in data:
                 if key not in (failed or ()):
-                    _record_write(self, key, kept=True)
-            return failed
-
-        return self._isolatedtest_op("set_many", set_many)
+                    _recorder.wrote(self, key, data[key])
+        return failed
 
     def delete(self, key, version=None, **kwargs):
-        def delete():
-            deleted = super(AccessRecording, self).delete(key, version, **kwargs)
-            _record_write(self, key, kept=False)
-            return deleted
-
-        return self._isolatedtest_op("delete", delete)
+        with _recorder.operation() as outermost:
+            deleted = super().delete(key, version, **kwargs)
+        if outermost:
+            _recorder.wrote(self, key)
+        return deleted
 
     def delete_many(self, keys, version=None, **kwargs):
-        def delete_many():
-            keys_ = list(keys)
-            result = super(AccessRecording, self).delete_many(keys_, version, **kwargs)
-            for key in keys_:
-                _record_write(self, key, kept=False)
-            return result
-
-        return self._isolatedtest_op("delete_many", delete_many)
+        keys = list(keys)
+        with _recorder.operation() as outermost:
+            result = super().delete_many(keys, version, **kwargs)
+        if outermost:
+            for key in keys:
+                _recorder.wrote(self, key)
+        return result
 
     def clear(self, *args, **kwargs):
-        def clear():
-            result = super(AccessRecording, self).clear(*args, **kwargs)
-            if _recorder is not None:
-                _recorder.cleared_store(self)
-            return result
-
-        return self._isolatedtest_op("clear", clear)
-
-
-def _record_read(instance, key, kind: str, found: bool) -> None:
-    recorder = _recorder
-    if recorder is not None and recorder.test is not None:
-        recorder.read(instance, key, kind, found)
-
-
-def _record_write(instance, key, kept: bool) -> None:
-    if _recorder is not None:
-        _recorder.wrote(instance, key, kept)
+        with _recorder.operation() as outermost:
+            result = super().clear(*args, **kwargs)
+        if outermost:
+            _recorder.clear(self)
+        return result
 
 
 class AccessStore:
-    """Record each test's outside accesses; report them as its ``Reads``."""
+    """Record each test's outside accesses; hand them over as its ``Reads``."""
 
-    def __init__(self, config: Config, reset: bool) -> None:
+    def __init__(self, config: Config, isolating: bool) -> None:
         global _recorder
         self._excluded = config.exclude_aliases
-        self._recorder = _recorder = Recorder(reset)
+        self._recorder = _recorder = Recorder(isolating)
         install("access", self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
         if alias in self._excluded:
             return
         params = caches.settings.get(alias, {})
-        _places[id(instance)] = (alias, str(params.get("LOCATION", "")))
+        _places[instance] = (alias, str(params.get("LOCATION", "")))
         extend(instance, AccessRecording)
 
-    def begin_test(self, name: str) -> None:
-        recorder = self._recorder
-        recorder.test = name
-        recorder.touched = set()
-        recorder.cleared = set()
-        recorder.accesses = {}
+    def start_test(self) -> None:
+        self._recorder.start_test()
 
-    def end_test(self) -> list[Reads]:
-        recorder = self._recorder
-        name, recorder.test = recorder.test, None
-        if name is None:
-            return []
-        recorder.end_scope(name)
-        accesses = tuple(recorder.accesses.values())
-        recorder.accesses = {}
-        return [Reads(accesses)] if accesses else []
+    def end_test(self, name: str) -> list[Reads]:
+        reads = self._recorder.end_test(name)
+        return [reads] if reads else []
 
-    def end_class(self, name: str) -> None:
-        self._recorder.end_scope(name)
+    def end_class(self, name: str) -> list[Reads]:
+        reads = self._recorder.end_class(name)
+        return [reads] if reads else []
+
+
+def _pickled(value) -> bytes:
+    try:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return secrets.token_bytes(16)  # a value to compare: equal to no other
