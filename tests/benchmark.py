@@ -12,10 +12,11 @@ and isolatedtest installed::
 It writes synthetic Django projects into a temp directory (``bench_project``:
 SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
 
-1. the worst case, N = 10,000: ``test``, ``isolatedtest``, ``test`` with the
-   common partial fix (``cache.clear()`` patched into
-   ``unittest.TestCase.tearDown``), and ``test`` / ``isolatedtest`` with
-   ``--parallel 2``, all interleaved in the same rounds;
+1. the worst case, N = 10,000: ``test``, ``isolatedtest`` (also with
+   ``--cache-dependencies``), ``test`` with the common partial fix
+   (``cache.clear()`` patched into ``unittest.TestCase.tearDown``), and
+   ``test`` / ``isolatedtest`` with ``--parallel 2``, all interleaved in the
+   same rounds;
 2. peak memory (the largest RSS of the process, from wait4): on the worst
    case, and on the same suite whose tests each keep 100 KB on ``self``
    (section ``memory``): nothing of a test may outlive it;
@@ -147,6 +148,9 @@ ISOLATED = Variant("`isolatedtest`", ("isolatedtest",))
 CLEAR = Variant(
     "`test` + `cache.clear()` in tearDown",
     ("test", "--testrunner", "benchapp.runner.ClearCacheRunner"),
+)
+DEPENDENCIES = Variant(
+    "`isolatedtest --cache-dependencies`", ("isolatedtest", "--cache-dependencies")
 )
 TEST_P2 = Variant("`test --parallel 2`", ("test", "--parallel", "2"))
 ISOLATED_P2 = Variant(
@@ -403,6 +407,7 @@ def main_section(samples: dict[Variant, list[Sample]], n_tests: int) -> list[str
     base = {
         TEST: TEST,
         ISOLATED: TEST,
+        DEPENDENCIES: TEST,
         CLEAR: TEST,
         TEST_P2: TEST_P2,
         ISOLATED_P2: TEST_P2,
@@ -447,6 +452,7 @@ def main_section(samples: dict[Variant, list[Sample]], n_tests: int) -> list[str
         ("`isolatedtest` / `test`, serial", ISOLATED, TEST, True),
         ("`isolatedtest` / `test`, `--parallel 2`", ISOLATED_P2, TEST_P2, True),
         ("`isolatedtest` / `test` + clear in tearDown", ISOLATED, CLEAR, False),
+        ("`isolatedtest --cache-dependencies` / `test`", DEPENDENCIES, TEST, False),
         ("`test` + clear in tearDown / `test`", CLEAR, TEST, False),
     ]
     rows = []
@@ -1108,8 +1114,8 @@ def run(
     sub: dict[str, dict[Variant, list[Sample]]] = {}
 
     if "main" in sections:
-        log(f"main: {plan.main_n} tests, 5 variants x {plan.repeat} runs")
-        variants = (TEST, ISOLATED, CLEAR, TEST_P2, ISOLATED_P2)
+        variants = (TEST, ISOLATED, DEPENDENCIES, CLEAR, TEST_P2, ISOLATED_P2)
+        log(f"main: {plan.main_n} tests, {len(variants)} variants x {plan.repeat} runs")
         sub[main_spec.name] = runner.interleave(
             projects[main_spec.name], plan.main_n, variants, plan.repeat
         )
