@@ -37,15 +37,16 @@ class Tally:
     attributes: int = 0
     aliases: set[str] = field(default_factory=set)
 
-    def count(self, scope: str, leaks: list[Leak]) -> None:
+    def count(self, scope: str, leaks: list[tuple[str, int, int]]) -> None:
+        """Count one scope's leaks: (alias or location, keys, attributes) each."""
         if not leaks:
             return
         self.tests += scope == "test"
         self.classes += scope == "class"
-        for leak in leaks:
-            self.keys += len(leak.keys)
-            self.attributes += len(leak.attributes)
-            self.aliases.add(leak.alias or leak.location)
+        for name, keys, attributes in leaks:
+            self.keys += keys
+            self.attributes += attributes
+            self.aliases.add(name)
 
 
 def resolve(outcomes: list[Outcome]) -> list[Outcome]:
@@ -80,11 +81,20 @@ class Ledger:
 
     def _fold(self) -> None:
         for scope, name, outcomes in self._pending:
-            resolved = resolve(outcomes)
-            self.tally.count(scope, [o for o in resolved if isinstance(o, Leak)])
-            self._kept += [
-                Record(scope, name, outcome)
-                for outcome in resolved
-                if self.detailed or not isinstance(outcome, Leak)
-            ]
+            if self.detailed:
+                outcomes = resolve(outcomes)
+            leaks = []
+            for outcome in outcomes:
+                if isinstance(outcome, PendingLeak):
+                    counted = outcome.count()  # cheaper than resolving it
+                    if counted is not None:
+                        leaks.append((*counted, 0))
+                    continue
+                if isinstance(outcome, Leak):
+                    name_ = outcome.alias or outcome.location
+                    leaks.append((name_, len(outcome.keys), len(outcome.attributes)))
+                    if not self.detailed:
+                        continue
+                self._kept.append(Record(scope, name, outcome))
+            self.tally.count(scope, leaks)
         self._pending = []

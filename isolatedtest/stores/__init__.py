@@ -54,6 +54,11 @@ class PendingLeak:
     def resolve(self) -> Leak | None:
         raise NotImplementedError
 
+    def count(self) -> tuple[str, int] | None:
+        """Return (alias or location, number of keys), without resolving."""
+        leak = self.resolve()
+        return (leak.alias or leak.location, len(leak.keys)) if leak else None
+
 
 Outcome = Leak | PendingLeak | ResetFailure
 

@@ -188,6 +188,15 @@ class Written(PendingLeak):
                 keys.append(key)
         return Leak(alias, backend, self.location, tuple(keys)) if keys else None
 
+    def count(self) -> tuple[str, int] | None:
+        if self.persistent is not None:
+            return super().count()  # which keys persist needs their names
+        now = self.now
+        keys = sum(
+            1 for expires in self.entries.values() if expires is None or expires > now
+        )
+        return (_alias_of(self.location)[0] or self.location, keys) if keys else None
+
 
 def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
     """Return {raw key: expiry} of what ``data`` holds that ``saved`` does not."""
