@@ -30,6 +30,8 @@ pytest_plugins = ["servers"]
 # The fixture projects contain Django test modules, not pytest ones.
 collect_ignore = ["projects"]
 
+CONFORMANCE = "test_conformance"  # its runs start first and are checked last
+
 # Variables the fixture projects read; never inherited from the caller.
 FIXTURE_ENV_PREFIXES = ("FIXTURE_", "ISOLATEDTEST_", "DJANGO_")
 
@@ -163,6 +165,32 @@ def _environment(project_dir: Path, env: dict[str, str] | None, start_method):
         environment["ISOLATEDTEST_START_METHOD"] = start_method
     environment.update(env or {})
     return environment
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Check Django's own cache tests last: their runs go on meanwhile."""
+    last = [item for item in items if item.module.__name__ == CONFORMANCE]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+    config.stash[_CONFORMANCE_COLLECTED] = bool(last)
+
+
+_CONFORMANCE_COLLECTED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def conformance_runs(request, tmp_path_factory):
+    """Start test_conformance.py's runs of Django's cache tests with the session.
+
+    They mostly sleep (waiting for keys to expire), so they take little from
+    the tests that run meanwhile; test_conformance.py waits for them last.
+    """
+    if not request.config.stash.get(_CONFORMANCE_COLLECTED, False):
+        yield None
+        return
+    from test_conformance import start_runs
+
+    yield from start_runs(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,9 @@ configurations: Django's default test settings (LocMem, database and file
 caches), and the same with a Redis and a Memcached alias added, which
 enables Django's Redis and Memcached test classes (each run has servers of
 its own: plain runs flush them); each serial and with --parallel 2. The
-eight runs go at once: Django's cache tests mostly sleep, waiting for keys
-to expire.
+eight runs start with the test session and go on while the other tests run
+(conftest.py puts these tests last): Django's cache tests mostly sleep,
+waiting for keys to expire.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ SERVER_TESTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
+def start_runs(tmp_path_factory):
+    """Start the eight runs; yield {(kind, parallel, isolated): run}; clean up."""
     tests = conformance.django_tests(django.__version__)
     servers, runs = [], {}
     try:
@@ -45,13 +46,18 @@ def outcomes(tmp_path_factory):
                     redis,
                     memcached,
                 )
-        return {key: conformance.finish(*run) for key, run in runs.items()}
+        yield runs
     finally:
         for process, _ in runs.values():
             if process.poll() is None:
                 process.kill()
         for server in servers:
             stop(server)
+
+
+@pytest.fixture(scope="module")
+def outcomes(conformance_runs):
+    return {key: conformance.finish(*run) for key, run in conformance_runs.items()}
 
 
 @pytest.mark.parametrize(("kind", "parallel"), CONFIGURATIONS)
