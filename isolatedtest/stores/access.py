@@ -17,15 +17,13 @@ from __future__ import annotations
 import pickle
 import secrets
 import threading
-import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
-from isolatedtest.stores.adoption import extend, install
+from isolatedtest.stores.adoption import extend, install, origin
 
 _MISSING = object()
 
@@ -79,7 +77,7 @@ class Recorder:
     def read(self, instance, key, kind: str, found: bool, value=_MISSING) -> None:
         if not self.testing:
             return
-        alias, location = _places.get(instance, ("", ""))
+        alias, _, location = origin(instance)
         place = (location, key)
         if place in self.own or place in self.accesses or location in self.cleared:
             return
@@ -91,7 +89,7 @@ class Recorder:
 
     def wrote(self, instance, key, value=_MISSING) -> None:
         """Record a write of ``value`` (_MISSING: a deletion)."""
-        place = (_places.get(instance, ("", ""))[1], key)
+        place = (origin(instance)[2], key)
         pickled = None if value is _MISSING else _pickled(value)
         if self.testing:
             self.own.add(place)
@@ -100,7 +98,7 @@ class Recorder:
         self.written[place] = pickled
 
     def clear(self, instance) -> None:
-        location = _places.get(instance, ("", ""))[1]
+        location = origin(instance)[2]
         if self.testing:
             self.cleared.add(location)
         self.written = {p: v for p, v in self.written.items() if p[0] != location}
@@ -150,8 +148,6 @@ class Recorder:
 
 
 _recorder: Recorder | None = None
-# {instance: (alias, LOCATION)}
-_places: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class AccessRecording:
@@ -283,11 +279,8 @@ class AccessStore:
         install("access", self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
-        if alias in self._excluded:
-            return
-        params = caches.settings.get(alias, {})
-        _places[instance] = (alias, str(params.get("LOCATION", "")))
-        extend(instance, AccessRecording)
+        if alias not in self._excluded:
+            extend(instance, AccessRecording)
 
     def start_test(self) -> None:
         self._recorder.start_test()

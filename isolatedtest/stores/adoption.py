@@ -10,6 +10,7 @@ once, so instances created later, in any thread and under
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 from django.core.cache import caches
@@ -19,6 +20,9 @@ Adopter = Callable[[str, object], None]
 # {name: adopter}: a store built again (in a forked worker) replaces its own.
 _adopters: dict[str, Adopter] = {}
 _classes: dict[tuple[type, type], type] = {}
+# {instance: (alias, BACKEND, LOCATION)}: where each adopted instance comes from.
+_origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+UNKNOWN_ORIGIN = ("", "", "")
 
 
 def install(name: str, adopter: Adopter) -> None:
@@ -28,14 +32,30 @@ def install(name: str, adopter: Adopter) -> None:
     for alias in caches.settings:
         instance = getattr(caches._connections, alias, None)
         if instance is not None:
+            _remember(alias, instance)
             adopter(alias, instance)
 
 
 def _create_connection(alias: str):
     instance = type(caches).create_connection(caches, alias)
+    _remember(alias, instance)
     for adopter in _adopters.values():
         adopter(alias, instance)
     return instance
+
+
+def _remember(alias: str, instance) -> None:
+    params = caches.settings.get(alias, {})
+    _origins[instance] = (
+        alias,
+        params.get("BACKEND", type(instance).__qualname__),
+        str(params.get("LOCATION", "")),
+    )
+
+
+def origin(instance) -> tuple[str, str, str]:
+    """Return (alias, BACKEND, LOCATION) of an adopted instance."""
+    return _origins.get(instance, UNKNOWN_ORIGIN)
 
 
 def extend(instance, mixin: type) -> None:

@@ -13,13 +13,10 @@ lazily, a cached property) is its own business: not recorded.
 from __future__ import annotations
 
 import sys
-import weakref
-
-from django.core.cache import caches
 
 from isolatedtest.conf import Config
 from isolatedtest.stores import Leak
-from isolatedtest.stores.adoption import extend, install
+from isolatedtest.stores.adoption import extend, install, origin
 
 ABSENT = object()  # an attribute the instance did not have
 
@@ -46,8 +43,6 @@ class Journal:
 
 
 _journal: Journal | None = None  # the current scope's; None when not isolating
-# {instance: (alias, BACKEND, LOCATION)}, to name the alias in reports.
-_adopted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class TrackedAttributes:
@@ -77,15 +72,8 @@ class AttributeStore:
         install("attributes", self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
-        if alias in self._excluded:
-            return
-        params = caches.settings.get(alias, {})
-        _adopted[instance] = (
-            alias,
-            params.get("BACKEND", type(instance).__qualname__),
-            str(params.get("LOCATION", "")),
-        )
-        extend(instance, TrackedAttributes)
+        if alias not in self._excluded:
+            extend(instance, TrackedAttributes)
 
     def start_worker(self) -> None:
         pass
@@ -149,8 +137,7 @@ class AttributeStore:
                 if (id(instance), name) not in journal.uncharged
             ]
             if report and charged:
-                alias, backend, location = _adopted.get(instance, ("", "", ""))
-                leaks.append(Leak(alias, backend, location, (), tuple(charged)))
+                leaks.append(Leak(*origin(instance), (), tuple(charged)))
             if self.reset:
                 for name in changed:
                     if before[name] is ABSENT:

@@ -23,7 +23,7 @@ from django.core.cache import caches
 
 from isolatedtest.conf import Config
 from isolatedtest.stores import Outcome, is_backend
-from isolatedtest.stores.adoption import extend, install
+from isolatedtest.stores.adoption import extend, install, origin
 from isolatedtest.stores.culling import DatabaseNamespacedCache, FileNamespacedCache
 from isolatedtest.stores.namespace import NAMESPACE_MARK, Namespace
 from isolatedtest.stores.namespaced import NamespacedCache
@@ -104,12 +104,8 @@ class SharedStore:
         cls = type(instance)
         if alias in self._excluded or not is_shared(cls):
             return
-        params = caches.settings.get(alias, {})
-        namespace = self._namespace(store_of(cls, params))
-        namespace.aliases[alias] = (
-            params.get("BACKEND", cls.__qualname__),
-            str(params.get("LOCATION", "")),
-        )
+        namespace = self._namespace(store_of(cls, caches.settings.get(alias, {})))
+        namespace.aliases[alias] = origin(instance)[1:]
         namespace.verify = namespace.verify or swallows_errors(instance)
         extend(instance, mixin_for(cls))
         instance.__dict__["_isolatedtest_namespace"] = namespace
