@@ -242,13 +242,10 @@ class WorkerResultMixin:
         self.hook = make_hook(self.engine, self.strict, self._send_leak, self.accesses)
 
     def _send_leak(self, charge: Charge) -> None:
-        # The main process knows the test from the event's index. Leaks are
-        # worked out here, where the stores that wrote them are known.
+        # The main process knows the test from the event's index.
         scope, name, outcomes = charge
         name = name if scope == "class" else None
-        self.events.append(
-            (LEAK_EVENT, self.test_index, scope, name, resolve(outcomes))
-        )
+        self.events.append((LEAK_EVENT, self.test_index, scope, name, outcomes))
 
     def startTest(self, test):
         super().startTest(test)

@@ -164,20 +164,23 @@ class LocMemStore:
 class Written(PendingLeak):
     """Keys a scope wrote in one store, with their expiry times.
 
-    Capturing this costs a dict copy; turning raw keys into the keys code
-    passed, dropping expired and persistent ones, waits for the report.
+    Capturing this costs a dict copy and naming the store's alias (known in
+    this process: a worker's override_settings); turning raw keys into the
+    keys code passed, dropping expired and persistent ones, waits for the
+    report, wherever it is written.
     """
 
-    __slots__ = ("entries", "location", "now", "persistent")
+    __slots__ = ("entries", "location", "now", "origin", "persistent")
 
     def __init__(self, location: str, entries: dict, persistent, now=None) -> None:
         self.location = location
         self.entries = entries  # {raw key: expiry time or None}
         self.now = time.time() if now is None else now
         self.persistent = persistent
+        self.origin = _alias_of(location)  # (alias, BACKEND, KEY_PREFIX)
 
     def resolve(self) -> Leak | None:
-        alias, backend, prefix = _alias_of(self.location)
+        alias, backend, prefix = self.origin
         head = f"{prefix}:"
         keys = []
         for raw, expires in self.entries.items():
@@ -195,7 +198,7 @@ class Written(PendingLeak):
         keys = sum(
             1 for expires in self.entries.values() if expires is None or expires > now
         )
-        return (_alias_of(self.location)[0] or self.location, keys) if keys else None
+        return (self.origin[0] or self.location, keys) if keys else None
 
 
 def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
