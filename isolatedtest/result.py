@@ -121,8 +121,9 @@ class Hook:
             self._class = None
         outcomes = self.engine.end_class(report=not exempt)
         if outcomes:
-            name = f"{cls.__module__}.{cls.__qualname__}"
-            self._charge("class", name, outcomes, AssertionError, can_fail=True)
+            self._charge(
+                "class", class_name(cls), outcomes, AssertionError, can_fail=True
+            )
 
     def _charge(
         self,
@@ -170,7 +171,7 @@ class DependencyHook(Hook):
             self.record(("test", name, reads))
 
     def _end_class(self, cls: type, exempt: bool) -> None:
-        name = f"{cls.__module__}.{cls.__qualname__}"
+        name = class_name(cls)
         reads = self.accesses.end_class(name)
         if reads:
             self.record(("class", name, reads))
@@ -187,6 +188,11 @@ def make_hook(
     if accesses is None:
         return Hook(engine, strict, record)
     return DependencyHook(engine, strict, record, accesses)
+
+
+def class_name(cls: type) -> str:
+    """Return the dotted path a class's leaks and reads are charged to."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _is_class_setup_error(test: object) -> bool:
