@@ -56,6 +56,14 @@ SUBSET = [
     "tests/test_passthrough.py",
     "tests/test_runners.py",
 ]
+# The pytest plugin with the pytest-django and pytest-xdist releases that
+# support each combination: serial and two workers, leaks and strict mode.
+PYTEST_PLUGIN = [
+    "tests/test_pytest_plugin.py::test_the_suite_fails_without_isolation",
+    "tests/test_pytest_plugin.py::test_leaks_are_named_exactly",
+    "tests/test_pytest_plugin.py::test_strict_fails_exactly_the_leaking_tests",
+    "tests/test_pytest_plugin.py::test_strict_fails_the_leaking_tests_in_workers",
+]
 # Django's cache backends (Redis, Memcached, file, database) change with Django,
 # not with Python: their tests also run once per Django version, on the
 # newest Python that is not FULL's (5.2's in CI's main job, whole suite).
@@ -136,7 +144,8 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
     elif (python, django) == FULL:
         selection = []
     else:
-        selection = SUBSET + (BACKENDS if (python, django) in BACKENDS_ON else [])
+        selection = SUBSET + PYTEST_PLUGIN
+        selection += BACKENDS if (python, django) in BACKENDS_ON else []
         if (python, django) in CONFORMANCE_ON:
             selection += CONFORMANCE
         selection = _existing(session, selection)
@@ -145,7 +154,7 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
 
 def _existing(session: nox.Session, files: list[str]) -> list[str]:
     """The files that exist; a warning names the others (renamed? update here)."""
-    missing = [name for name in files if not Path(name).is_file()]
+    missing = [name for name in files if not Path(name.split("::")[0]).is_file()]
     if missing:
         session.warn(f"not in the work tree, not run: {', '.join(missing)}")
     return [name for name in files if name not in missing]

@@ -1,5 +1,10 @@
 """The isolation engine: nested scopes of cache state (run, class, test).
 
+unittest's scopes are run, class and test; pytest's nest deeper (session,
+package, module, class), and a fixture of an outer scope may first set up
+while inner ones are open: ``begin_fixture``/``end_fixture`` charge its
+writes to its own scope and show them to the scopes inside.
+
 A scope's end reports what was written in it and is still there (its
 leak); when isolating, it also undoes those writes, so the next scope sees
 what the enclosing one saw. Each store implements the scopes its own way.
@@ -68,6 +73,18 @@ class Isolation:
     def end_run(self) -> list[Outcome]:
         """Remove what the run still holds on shared servers."""
         return self._each(lambda store: store.end_run())
+
+    def open_scope(self) -> None:
+        self._each(lambda store: store.open_scope())
+
+    def close_scope(self, report: bool = True) -> list[Outcome]:
+        return self._each(lambda store: store.close_scope(report))
+
+    def begin_fixture(self, depth: int) -> None:
+        self._each(lambda store: store.begin_fixture(depth))
+
+    def end_fixture(self, depth: int) -> list[Outcome]:
+        return self._each(lambda store: store.end_fixture(depth))
 
     def _each(self, call: Callable[[Store], list[Outcome] | None]) -> list[Outcome]:
         outcomes: list[Outcome] = []

@@ -8,9 +8,9 @@ time: nothing per test then grows with the suite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from isolatedtest.stores import Leak, Outcome, PendingLeak
+from isolatedtest.stores import Leak, Outcome, PendingLeak, ResetFailure
 
 BATCH = 1000  # charges worked out at a time
 
@@ -22,7 +22,7 @@ Charge = tuple[str, str, list[Outcome]]
 class Record:
     """One outcome (a leak, a failed reset...), charged to the scope it ended."""
 
-    scope: str  # "test", "class" or "run"
+    scope: str  # "test", "class", "run", or a pytest node kind ("module"...)
     name: str  # the test id, or the class's dotted path
     outcome: Outcome
 
@@ -32,7 +32,8 @@ class Tally:
     """What the summary line counts."""
 
     tests: int = 0
-    classes: int = 0
+    # Other scopes that leaked, by kind: "class", or pytest's "module"...
+    scopes: dict[str, int] = field(default_factory=dict)
     keys: int = 0
     attributes: int = 0
     aliases: set[str] = field(default_factory=set)
@@ -41,12 +42,23 @@ class Tally:
         """Count one scope's leaks: (alias or location, keys, attributes) each."""
         if not leaks:
             return
-        self.tests += scope == "test"
-        self.classes += scope == "class"
+        if scope == "test":
+            self.tests += 1
+        else:
+            self.scopes[scope] = self.scopes.get(scope, 0) + 1
         for name, keys, attributes in leaks:
             self.keys += keys
             self.attributes += attributes
             self.aliases.add(name)
+
+    def add(self, other: Tally) -> None:
+        """Add the counts of another process's run (a pytest-xdist worker's)."""
+        self.tests += other.tests
+        for scope, count in other.scopes.items():
+            self.scopes[scope] = self.scopes.get(scope, 0) + count
+        self.keys += other.keys
+        self.attributes += other.attributes
+        self.aliases |= other.aliases
 
 
 def resolve(outcomes: list[Outcome]) -> list[Outcome]:
@@ -73,6 +85,38 @@ class Ledger:
         self._pending.append(charge)
         if len(self._pending) >= BATCH:
             self._fold()
+
+    def export(self) -> dict:
+        """Return what this process charged, as plain data for another process."""
+        records = self.records()
+        return {
+            "tally": {**asdict(self.tally), "aliases": sorted(self.tally.aliases)},
+            "records": [
+                {
+                    "scope": r.scope,
+                    "name": r.name,
+                    "kind": type(r.outcome).__name__,
+                    **asdict(r.outcome),
+                }
+                for r in records
+            ],
+        }
+
+    def absorb(self, exported: dict) -> None:
+        """Add what another process's ledger exported."""
+        self._fold()
+        tally = dict(exported["tally"])
+        tally["aliases"] = set(tally["aliases"])
+        self.tally.add(Tally(**tally))
+        kinds = {"Leak": Leak, "ResetFailure": ResetFailure}
+        for data in exported["records"]:
+            data = dict(data)
+            scope, name = data.pop("scope"), data.pop("name")
+            outcome = kinds[data.pop("kind")](**data)
+            if isinstance(outcome, Leak):
+                outcome.keys = tuple(outcome.keys)
+                outcome.attributes = tuple(outcome.attributes)
+            self._kept.append(Record(scope, name, outcome))
 
     def records(self) -> list[Record]:
         """Every kept record: all of them when detailed, else all but leaks."""

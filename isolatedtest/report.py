@@ -11,6 +11,8 @@ from isolatedtest.ledger import Ledger, Record, Tally
 from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
+# Scopes in the summary, inner to outer (unittest's and pytest's).
+SCOPE_ORDER = ("class", "module", "package", "directory", "session")
 
 
 def describe(outcome: Outcome) -> str:
@@ -46,6 +48,25 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
     )
 
 
+def not_isolated_message(item: Unsupported, strict_flag: str | None) -> str:
+    """Return the warning for a backend, or the refusal of ``strict_flag``."""
+    message = (
+        f"cache alias {item.alias!r} uses {item.backend}, which isolatedtest "
+        "has no strategy for"
+    )
+    exclude = f"ISOLATEDTEST = {{'EXCLUDE_ALIASES': [{item.alias!r}]}}"
+    if strict_flag:
+        return (
+            f"{message}; {strict_flag} refuses to run with it. Leave the alias "
+            f"out with {exclude} or run without {strict_flag}."
+        )
+    return (
+        f"isolatedtest: WARNING: {message}: what this backend stores itself "
+        "is NOT isolated between tests (what it keeps in a LocMemCache or "
+        f"another isolated alias is). Silence this with {exclude}."
+    )
+
+
 def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
     """Return each failed reset once per alias and cause: (first record, count)."""
     found: dict[ResetFailure, list] = {}
@@ -56,12 +77,16 @@ def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
 
 
 def summary(
-    ledger: Ledger, isolated: bool, verbosity: int, dependencies: bool = False
+    ledger: Ledger,
+    isolated: bool,
+    verbosity: int,
+    dependencies: bool = False,
+    more: str = "Run with -v 2 to list them, -v 3 for keys.",
 ) -> str:
-    """Return the lines printed after the run."""
+    """Return the lines printed after the run; ``more`` says how to see more."""
     records = ledger.records()
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
-    lines = [_leak_summary(ledger.tally, leaks, isolated, verbosity)]
+    lines = [_leak_summary(ledger.tally, leaks, isolated, verbosity, more)]
     if dependencies:
         found = graph.dependencies(records, isolated)
         lines.append(graph.summary(found, isolated, verbosity))
@@ -75,15 +100,14 @@ def summary(
 
 
 def _leak_summary(
-    tally: Tally, records: list[Record], isolated: bool, verbosity: int
+    tally: Tally, records: list[Record], isolated: bool, verbosity: int, more: str
 ) -> str:
-    if not (tally.tests or tally.classes):
+    if not (tally.tests or tally.scopes):
         return "isolatedtest: no cache leaks."
-    who = " and ".join(
-        part
-        for part in (_count(tally.tests, "test"), _count(tally.classes, "class"))
-        if part
-    )
+    counts = [(tally.tests, "test")]
+    counts += [(tally.scopes.get(kind, 0), kind) for kind in SCOPE_ORDER]
+    counts += [(n, kind) for kind, n in tally.scopes.items() if kind not in SCOPE_ORDER]
+    who = _enumerate([_count(n, noun) for n, noun in counts if n])
     fate = "isolation undid it" if isolated else "it was NOT undone (--no-isolation)"
     what = " and ".join(
         part
@@ -95,7 +119,7 @@ def _leak_summary(
         f"in {', '.join(map(repr, sorted(tally.aliases)))}); {fate}."
     ]
     if verbosity < 2:
-        lines[0] += " Run with -v 2 to list them, -v 3 for keys."
+        lines[0] += f" {more}"
         return "\n".join(lines)
     for record in records:
         leak = record.outcome
@@ -111,6 +135,11 @@ def _leak_summary(
             lines.extend(f"      {key}" for key in leak.keys)
             lines.extend(f"      attribute: {name}" for name in leak.attributes)
     return "\n".join(lines)
+
+
+def _enumerate(parts: list[str]) -> str:
+    """Return "a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, [", ".join(parts[:-1]), parts[-1]]))
 
 
 def _count(n: int, noun: str) -> str:

@@ -28,7 +28,7 @@ from isolatedtest.conf import (
 )
 from isolatedtest.isolation import Isolation
 from isolatedtest.ledger import Ledger
-from isolatedtest.report import summary, write_json
+from isolatedtest.report import not_isolated_message, summary, write_json
 from isolatedtest.result import (
     Hook,
     IsolationResultMixin,
@@ -124,22 +124,9 @@ class IsolationRunnerMixin:
         if self.isolation_dependencies:
             self._accesses = AccessStore(config, self.isolation_reset)
         for item in self._unsupported:
-            message = (
-                f"cache alias {item.alias!r} uses {item.backend}, which isolatedtest "
-                "has no strategy for"
-            )
             if self.isolation_strict:
-                raise CommandError(
-                    f"{message}; --strict refuses to run with it. Leave the alias "
-                    f"out with ISOLATEDTEST = {{'EXCLUDE_ALIASES': [{item.alias!r}]}}"
-                    " or run without --strict."
-                )
-            sys.stderr.write(
-                f"isolatedtest: WARNING: {message}: what this backend stores itself "
-                "is NOT isolated between tests (what it keeps in a LocMemCache or "
-                "another isolated alias is). Silence this with ISOLATEDTEST = "
-                f"{{'EXCLUDE_ALIASES': [{item.alias!r}]}}.\n"
-            )
+                raise CommandError(not_isolated_message(item, "--strict"))
+            sys.stderr.write(not_isolated_message(item, None) + "\n")
         super().setup_test_environment(**kwargs)
 
     def _isolating_test_runner(self, test_runner: type) -> type:

@@ -261,3 +261,78 @@ def read_leaks():
         return report, set(leaks)
 
     return read
+
+
+@dataclass(frozen=True, repr=False)
+class PytestRun:
+    """What one ``pytest`` run of a fixture project did."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def log(self) -> str:
+        return (
+            f"pytest {' '.join(self.args)} -> exit {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
+
+    __repr__ = __str__ = log.fget
+
+    @property
+    def failed(self) -> set[str]:
+        """Node ids of the short summary's FAILED lines."""
+        return set(re.findall(r"^FAILED (\S+)", self.stdout, re.M))
+
+    @property
+    def errors(self) -> set[str]:
+        return set(re.findall(r"^ERROR (\S+)", self.stdout, re.M))
+
+    @property
+    def summary(self) -> str:
+        """isolatedtest's one summary line."""
+        lines = [
+            line
+            for line in self.stdout.splitlines()
+            if line.startswith("isolatedtest: ")
+        ]
+        assert len(lines) == 1, f"expected one summary line, got {lines} in:\n{self}"
+        return lines[0]
+
+
+@pytest.fixture(scope="session")
+def run_pytest(projects_dir):
+    """Return ``run(project, *args, env=None)`` -> PytestRun, in a subprocess.
+
+    pytest-randomly is off unless the arguments give a seed, so that the
+    default order is the files' order.
+    """
+
+    def run(project: str | Path, *args: str, env: dict | None = None) -> PytestRun:
+        """``project``: a fixture project's name, or any directory."""
+        project_dir = projects_dir / project
+        encoded = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in (env or {}).items()
+        }
+        seeded = any("randomly-seed" in arg for arg in args)
+        order = [] if seeded else ["-p", "no:randomly"]
+        command = [sys.executable, "-m", "pytest", "-q", "-rfE"]
+        command += ["-p", "no:cacheprovider"]
+        completed = subprocess.run(
+            [*command, *order, *args],
+            cwd=project_dir,
+            env=_environment(project_dir, encoded, None),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+        return PytestRun(
+            tuple(args), completed.returncode, completed.stdout, completed.stderr
+        )
+
+    return run

@@ -1,6 +1,7 @@
 """Adapters between the isolation engine and the places cache data lives.
 
-Each store follows the engine's scopes (run, class, test) with its own
+Each store follows the engine's scopes (run, class, test, or run, any
+number of nested scopes, test) with its own
 strategy: in-process data is snapshotted and restored, data on shared
 servers is namespaced per scope, cache objects' own attributes are put
 back. Adding a kind of backend means adding a module here and a line to
@@ -96,6 +97,21 @@ class Store(Protocol):
 
     def end_run(self) -> list[Outcome]:
         """Remove whatever the run still has in shared places."""
+
+    # Scopes that nest deeper than run and class (pytest's session, package,
+    # module and class), driven instead of start_class/end_class.
+
+    def open_scope(self) -> None:
+        """Open a scope inside the innermost one (no test is open)."""
+
+    def close_scope(self, report: bool) -> list[Outcome]:
+        """Close the innermost scope, as end_class does."""
+
+    def begin_fixture(self, depth: int) -> None:
+        """Charge what follows to the open scope ``depth`` (0: outermost)."""
+
+    def end_fixture(self, depth: int) -> None:
+        """Let the scopes inside ``depth`` see what its fixture wrote."""
 
 
 @dataclass(frozen=True)

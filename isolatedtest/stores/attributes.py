@@ -69,6 +69,10 @@ class AttributeStore:
         # is open from the end of the previous class (as LocMem's snapshot).
         self._class = Journal()
         self._test = Journal()  # reused: a test without changes costs nothing
+        # Enclosing scopes' journals, innermost last, when scopes nest deeper
+        # than run and class (pytest's).
+        self._levels: list[Journal] = []
+        self._resume: Journal | None = None  # the journal a fixture interrupted
         install("attributes", self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
@@ -118,6 +122,27 @@ class AttributeStore:
         _journal = None
         self._class.changes.clear()
         return []
+
+    def open_scope(self) -> None:
+        global _journal
+        self._levels.append(self._class)
+        _journal = self._class = Journal()
+
+    def close_scope(self, report: bool) -> list[Leak]:
+        global _journal
+        leaks = self._settle(self._class, report)
+        _journal = self._class = self._levels.pop()
+        return leaks
+
+    def begin_fixture(self, depth: int) -> None:
+        global _journal
+        self._resume = _journal
+        journals = [*self._levels[1:], self._class]
+        _journal = journals[depth]
+
+    def end_fixture(self, depth: int) -> None:
+        global _journal
+        _journal, self._resume = self._resume, None
 
     def _settle(self, journal: Journal, report: bool) -> list[Leak]:
         """Report what changed since ``journal`` began; put it back when isolating."""

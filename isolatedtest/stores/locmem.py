@@ -44,6 +44,10 @@ class LocMemStore:
         self._test: Snapshot = {}
         self._after: Snapshot = {}  # after the class's last test
         self._setup: Snapshot = {}  # right after the class's setup
+        # Enclosing scopes' (outer, setup, class, after), innermost last, when
+        # scopes nest deeper than run and class (pytest's).
+        self._levels: list[list[Snapshot]] = []
+        self._before: Snapshot = {}  # before an outer scope's fixture
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -102,6 +106,43 @@ class LocMemStore:
 
     def end_run(self) -> list[Leak]:
         return []
+
+    def open_scope(self) -> None:
+        self._levels.append([self._outer, self._setup, self._class, self._after])
+        self._outer = self._setup = self._class = self._after = self.snapshot()
+
+    def close_scope(self, report: bool) -> list[Leak]:
+        leaks = self.end_class(report)
+        after = self._outer  # what the scope's end left: restored, or as found
+        self._outer, self._setup, self._class, _ = self._levels.pop()
+        self._after = after
+        if self.reset:
+            self._class = after
+        return leaks
+
+    def begin_fixture(self, depth: int) -> None:
+        self._before = self.snapshot()
+
+    def end_fixture(self, depth: int) -> None:
+        """Make what the fixture wrote its scope's, seen by the scopes inside it."""
+        change = _change(self._before, self.snapshot())
+        self._before = {}
+        if not change:
+            return
+        current = [self._outer, self._setup, self._class, self._after]
+        levels = [*self._levels[1:], current]
+        patched: dict[int, tuple[Snapshot, Snapshot]] = {}
+        for index in range(depth, len(levels)):
+            level = levels[index]
+            # A scope's own snapshot from before it opened stays as it was: the
+            # fixture's writes are undone, and charged, when its scope closes.
+            for slot in range(0 if index > depth else 1, 4):
+                level[slot] = _patched(level[slot], change, patched)
+        self._outer, self._setup, self._class, self._after = levels[-1]
+        for index, level in enumerate(levels[:-1], start=1):
+            self._levels[index] = level
+        if not self.reset:
+            self._test = _patched(self._test, change, patched)
 
     def _settle(
         self, snapshot: Snapshot, restore: bool, report: bool
@@ -210,6 +251,54 @@ def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
         for key, value in data.items()
         if saved.get(key, _MISSING) != value
     }
+
+
+def _change(before: Snapshot, after: Snapshot) -> dict[str, tuple[dict, dict]]:
+    """Return {LOCATION: (changed data, changed expiry)}; _MISSING for removed."""
+    change = {}
+    for name in before.keys() | after.keys():
+        old, old_expiry = before.get(name, (_EMPTY, _EMPTY))
+        new, new_expiry = after.get(name, (_EMPTY, _EMPTY))
+        if old == new and old_expiry == new_expiry:
+            continue
+        change[name] = (_diff(old, new), _diff(old_expiry, new_expiry))
+    return change
+
+
+def _diff(old: dict, new: dict) -> dict:
+    found = {key: new[key] for key in new if old.get(key, _MISSING) != new[key]}
+    found.update((key, _MISSING) for key in old.keys() - new.keys())
+    return found
+
+
+def _patched(snapshot: Snapshot, change: dict, done: dict) -> Snapshot:
+    """Return ``snapshot`` with ``change`` applied (a copy; once per snapshot).
+
+    ``done`` maps id(snapshot) to (snapshot, result): it holds the original,
+    so that its id is not reused while it is in use.
+    """
+    if id(snapshot) in done:
+        return done[id(snapshot)][1]
+    result = dict(snapshot)
+    for name, (data_change, expiry_change) in change.items():
+        data, expiry = result.get(name, (_EMPTY, _EMPTY))
+        data, expiry = _applied(data, data_change), _applied(expiry, expiry_change)
+        if data:
+            result[name] = (data, expiry)
+        else:
+            result.pop(name, None)
+    done[id(snapshot)] = (snapshot, result)
+    return result
+
+
+def _applied(saved: dict, change: dict) -> dict:
+    result = dict(saved)
+    for key, value in change.items():
+        if value is _MISSING:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
 
 
 def _between(before: Snapshot, after: Snapshot) -> list[Written]:

@@ -110,6 +110,9 @@ class Namespace:
         self.run = Scope(None, self._space(materialized=True))
         self.klass: Scope | None = None
         self.current = self._child(self.run, keeps_values=True)
+        self.levels: list[Scope] = []  # scopes nested deeper than run and class
+        self._resume: Scope | None = None  # the scope a fixture interrupted
+        self._before: set[EntryId] = set()
 
     # Scope changes.
 
@@ -149,6 +152,36 @@ class Namespace:
         klass, self.klass = self.current, None
         self.current = self._child(self.run, keeps_values=True)
         return self._end(klass, report)
+
+    def open_scope(self) -> None:
+        scope = self._child(self.current, keeps_values=True)
+        self.levels.append(scope)
+        self.klass = self.current = scope
+
+    def close_scope(self, report: bool) -> list[Outcome]:
+        scope = self.levels.pop()
+        self.klass = self.levels[-1] if self.levels else None
+        self.current = scope.parent
+        return self._end(scope, report)
+
+    def begin_fixture(self, depth: int) -> None:
+        """Route writes to the scope at ``depth`` while its fixture sets up."""
+        self._resume = self.current
+        self.current = self.levels[depth]
+        self._before = set(self.current.written)
+
+    def end_fixture(self, depth: int) -> None:
+        """Copy what the fixture wrote into the scopes inside it already in use."""
+        scope, self.current = self.current, self._resume
+        self._resume = None
+        new = scope.written - self._before
+        self._before = set()
+        inner = self.levels[depth + 1 :]
+        if self.current not in inner and self.current is not scope:
+            inner.append(self.current)
+        for target in inner:
+            if target.space is not scope.space and target.space.materialized:
+                self._copy(scope.space.live, target.space.live, new)
 
     def end_run(self) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -271,10 +304,17 @@ class Namespace:
         parent = scope.parent
         while not parent.space.materialized:
             parent = parent.parent
-        source, target = parent.space.live, scope.space.live
+        source = parent.space.live
+        self._copy(source, scope.space.live, source.keys, instance)
+
+    def _copy(self, source: Generation, target: Generation, entries, instance=None):
+        """Copy ``entries`` of ``source`` (the live ones we know the values of)."""
         now = time.time()
         groups: dict[tuple, dict] = defaultdict(dict)
-        for entry, record in source.keys.items():
+        for entry in entries:
+            record = source.keys.get(entry)
+            if record is None:
+                continue
             expiry, value, _ = record
             group, key, version = entry
             if value is UNKNOWN or not _live(record, now):
@@ -285,7 +325,7 @@ class Namespace:
             groups[group, version, ttl][key] = pickle.loads(value)
             target.keys[entry] = list(record)
             target.writers[group] = source.writers[group]
-        own = instance._isolatedtest_group()
+        own = instance._isolatedtest_group() if instance is not None else None
         with in_generation(target.tag):
             for (group, version, ttl), data in groups.items():
                 writer = instance if group == own else source.writers[group]

@@ -97,6 +97,8 @@ class SharedStore:
         self._namespaces: dict[tuple, Namespace] = {}
         self._in_class = False
         self._in_test = False
+        self._depth = 0  # scopes open deeper than run and class (pytest's)
+        self._fixture: int | None = None  # depth of the fixture setting up
         install("shared", self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
@@ -116,10 +118,14 @@ class SharedStore:
             namespace = Namespace(
                 self._base, self._reset, self._persistent, sweep=store[0] == "redis"
             )
+            for _ in range(self._depth):
+                namespace.open_scope()
             if self._in_class:
                 namespace.start_class()
             if self._in_test:
                 namespace.start_test()
+            if self._fixture is not None:
+                namespace.begin_fixture(self._fixture)
             self._namespaces[store] = namespace
         return self._namespaces[store]
 
@@ -170,6 +176,25 @@ class SharedStore:
 
     def end_run(self) -> list[Outcome]:
         return self._each(lambda namespace: namespace.end_run())
+
+    def open_scope(self) -> None:
+        self._depth += 1
+        for namespace in self._namespaces.values():
+            namespace.open_scope()
+
+    def close_scope(self, report: bool) -> list[Outcome]:
+        self._depth -= 1
+        return self._each(lambda namespace: namespace.close_scope(report))
+
+    def begin_fixture(self, depth: int) -> None:
+        self._fixture = depth
+        for namespace in self._namespaces.values():
+            namespace.begin_fixture(depth)
+
+    def end_fixture(self, depth: int) -> None:
+        self._fixture = None
+        for namespace in self._namespaces.values():
+            namespace.end_fixture(depth)
 
     def _each(self, call) -> list[Outcome]:
         outcomes: list[Outcome] = []

@@ -1,0 +1,358 @@
+"""The pytest front end: the same isolation, report and strict mode as the command.
+
+Registered through the ``pytest11`` entry point, active whenever Django is
+configured for the run. pytest's scopes nest deeper than unittest's: every
+collector of a test's chain (session, package, directory, module, class) is
+a scope, opened when pytest sets the node up and closed when it tears it
+down, after the node's fixtures' finalizers (the node's own ``teardown``
+runs last of them: isolatedtest closes the scope there). What a fixture
+writes belongs to its scope, even when pytest first sets it up inside some
+test's set-up. A test's scope opens after its outer fixtures and before its
+function-scoped ones, and closes after their teardown.
+
+With pytest-xdist, each worker isolates its own tests (its namespaces on
+shared servers carry its pid) and hands its leaks to the controller at the
+end; the controller prints one summary and writes one report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+MARKER = "no_isolation"
+_KEY = "isolatedtest"  # in xdist's workerinput and workeroutput
+
+
+class LeakFailure(AssertionError):
+    """A strict-mode leak: the test (or scope) that left cache state fails."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("isolatedtest", "cache isolation (isolatedtest)")
+    group.addoption(
+        "--isolation-strict",
+        action="store_true",
+        default=None,
+        dest="isolation_strict",
+        help="Fail each test (or module, class...) that leaves cache state behind "
+        "(ini: isolation_strict; env: ISOLATEDTEST_STRICT=1).",
+    )
+    group.addoption(
+        "--isolation-report",
+        metavar="FILE",
+        default=None,
+        dest="isolation_report",
+        help="Write every leak found to FILE as JSON "
+        "(ini: isolation_report; env: ISOLATEDTEST_LEAK_REPORT).",
+    )
+    group.addoption(
+        "--no-isolation",
+        action="store_false",
+        default=None,
+        dest="isolation_reset",
+        help="Do not undo cache writes between tests; only find and report leaks "
+        "(ini: no_isolation; env: ISOLATEDTEST_NO_ISOLATION=1).",
+    )
+    parser.addini("isolation_strict", "Like --isolation-strict.", type="bool")
+    parser.addini("isolation_report", "Like --isolation-report FILE.")
+    parser.addini("no_isolation", "Like --no-isolation.", type="bool")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}: leave a test (or a class's or module's tests) out of cache "
+        "isolation; its writes stay for the next tests of its scope.",
+    )
+    config.pluginmanager.register(Isolating(config), "isolatedtest-session")
+
+
+def _option(config: pytest.Config, name: str, ini: str, env: str):
+    """The command line's value, else the environment's, else the ini file's."""
+    value = config.getoption(name)
+    if value is None and env not in os.environ:
+        found = config.getini(ini)
+        if name == "isolation_reset":
+            return not found if found else None
+        return found or None
+    return value
+
+
+class Isolating:
+    """The run's isolation in one pytest process (serial, worker or controller)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.engine = None
+        self.ledger = None
+        self.options = None
+        self.unsupported: list = []
+        self.configured: bool | None = None  # known when the tests start
+        self._depth: dict[object, int] = {}  # {node: its scope's depth}
+        self._test_open = False
+        self._exempt = False
+        self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
+            config, "workerinput"
+        )
+
+    # Start and end.
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        if not self._start(session):
+            return (yield)
+        try:
+            return (yield)
+        finally:
+            if self.engine is not None:
+                self.ledger.append(("run", "", self.engine.end_run()))
+            if hasattr(self.config, "workerinput"):
+                self.config.workeroutput[_KEY] = self.ledger.export()
+
+    def _start(self, session: pytest.Session) -> bool:
+        from django.conf import settings
+
+        from isolatedtest.conf import (
+            NO_ISOLATION_ENV,
+            REPORT_ENV,
+            STRICT_ENV,
+            ConfigurationError,
+            load_config,
+            run_options,
+        )
+        from isolatedtest.ledger import Ledger
+
+        self.configured = bool(
+            settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")
+        )
+        if not self.configured:
+            return False
+        try:
+            config = load_config()
+            given = self.config
+            self.options = run_options(
+                _option(given, "isolation_strict", "isolation_strict", STRICT_ENV),
+                _option(given, "isolation_report", "isolation_report", REPORT_ENV),
+                _option(given, "isolation_reset", "no_isolation", NO_ISOLATION_ENV),
+                False,
+            )
+        except ConfigurationError as error:
+            raise pytest.UsageError(f"isolatedtest: {error}") from None
+        self.ledger = Ledger(
+            detailed=self.config.get_verbosity() >= 1 or bool(self.options.report)
+        )
+        if self._controller:
+            return True  # the workers run the tests
+        from isolatedtest.isolation import Isolation
+        from isolatedtest.report import not_isolated_message
+        from isolatedtest.stores import build_stores
+
+        reset = self.options.reset
+        stores, self.unsupported = build_stores(config, reset, self._run_id())
+        for item in self.unsupported:
+            if self.options.strict:
+                message = not_isolated_message(item, "--isolation-strict")
+                raise pytest.UsageError(message)
+            sys.stderr.write(not_isolated_message(item, None) + "\n")
+        self.engine = Isolation(stores)
+        self.engine.start_run()
+        return True
+
+    def _run_id(self) -> str:
+        from isolatedtest.conf import run_id
+
+        workerinput = getattr(self.config, "workerinput", None)
+        if workerinput is not None and _KEY in workerinput:
+            return workerinput[_KEY]
+        return run_id()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """Give every xdist worker the run's id (a restarted worker too)."""
+        from isolatedtest.conf import run_id
+
+        if not hasattr(self, "_shared_run_id"):
+            self._shared_run_id = run_id()
+        node.workerinput[_KEY] = self._shared_run_id
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        exported = getattr(node, "workeroutput", {}).get(_KEY)
+        if exported is not None and self.ledger is not None:
+            self.ledger.absorb(exported)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        if self.configured is False:
+            terminalreporter.write_line(
+                "isolatedtest: Django is not configured (no DJANGO_SETTINGS_MODULE, "
+                "--ds or settings.configure() in conftest.py): caches are NOT "
+                "isolated. Turn the plugin off with -p no:isolatedtest."
+            )
+            return
+        if self.ledger is None:
+            return
+        from isolatedtest.report import summary, write_json
+
+        options = self.options
+        terminalreporter.write_line(
+            summary(
+                self.ledger,
+                options.reset,
+                self.config.get_verbosity() + 1,
+                more="Run with -v to list them, -vv for keys.",
+            )
+        )
+        if options.report:
+            write_json(
+                options.report,
+                self.ledger,
+                isolated=options.reset,
+                strict=options.strict,
+                unsupported=self.unsupported,
+            )
+
+    # Scopes.
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        engine = self.engine
+        if engine is None:
+            return (yield)
+        for node in item.listchain()[:-1]:
+            if node not in self._depth:
+                engine.open_scope()
+                self._depth[node] = len(self._depth)
+                node.teardown = _Closer(self, node, node.teardown, False)
+        item.teardown = _Closer(self, item, item.teardown, True)
+        self._exempt = _is_exempt(item)
+        try:
+            return (yield)
+        finally:
+            self._open_test()
+
+    def _open_test(self) -> None:
+        if not self._test_open:
+            self._test_open = True
+            if self._exempt:
+                self.engine.start_exempt_test()
+            else:
+                self.engine.start_test()
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if self.engine is None:
+            return (yield)
+        if fixturedef.scope == "function":
+            self._open_test()
+            return (yield)
+        depth = self._depth.get(request.node)
+        if depth is None:
+            return (yield)
+        self.engine.begin_fixture(depth)
+        try:
+            return (yield)
+        finally:
+            self.engine.end_fixture(depth)
+
+    def close(self, node, is_test: bool) -> None:
+        """End a test's or a node's scope (its fixtures are torn down)."""
+        __tracebackhide__ = True
+        if is_test:
+            if not self._test_open:
+                return
+            self._test_open = False
+            if self._exempt:
+                self.engine.end_exempt_test()
+                return
+            self._charge("test", node.nodeid, self.engine.end_test())
+            return
+        del self._depth[node]
+        kind = _kind(node)
+        self._charge(kind, node.nodeid or kind, self.engine.close_scope())
+
+    def _charge(self, scope: str, name: str, outcomes: list) -> None:
+        __tracebackhide__ = True
+        if not outcomes:
+            return
+        self.ledger.append((scope, name, outcomes))
+        if self.options.strict:
+            from isolatedtest.ledger import resolve
+            from isolatedtest.report import failure_message
+            from isolatedtest.stores import Leak
+
+            leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
+            if leaks:
+                noun = "test" if scope == "test" else scope
+                raise LeakFailure(failure_message(noun, leaks))
+
+    # A leak under --isolation-strict fails the test: counted as failed, not
+    # as an error of its teardown.
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if call.excinfo is not None and _only_leaks(call.excinfo.value):
+            report.isolatedtest_leak = True
+        return report
+
+    def pytest_report_teststatus(self, report):
+        if getattr(report, "isolatedtest_leak", False) and report.failed:
+            return "failed", "F", "FAILED"
+        return None
+
+
+class _Closer:
+    """A node's ``teardown`` that then closes the node's scope.
+
+    pytest runs a node's own teardown after all the finalizers registered on
+    it (its fixtures'), so the scope closes once they have undone what they
+    could.
+    """
+
+    __slots__ = ("is_test", "node", "original", "plugin")
+
+    def __init__(self, plugin: Isolating, node, original, is_test: bool) -> None:
+        self.plugin = plugin
+        self.node = node
+        self.original = original
+        self.is_test = is_test
+
+    def __call__(self) -> None:
+        __tracebackhide__ = True
+        try:
+            self.original()
+        finally:
+            self.node.__dict__.pop("teardown", None)
+            self.plugin.close(self.node, self.is_test)
+
+
+def _only_leaks(error: BaseException) -> bool:
+    """Whether ``error`` is a leak, or a group of them (a test's and its module's)."""
+    group = getattr(error, "exceptions", None)
+    if group is not None:
+        return all(_only_leaks(inner) for inner in group)
+    return isinstance(error, LeakFailure)
+
+
+def _kind(node) -> str:
+    """Name a node's scope as pytest's fixture scopes do."""
+    for kind in (pytest.Class, pytest.Module, pytest.Package, pytest.Session):
+        if isinstance(node, kind):
+            return kind.__name__.lower()
+    return "directory"
+
+
+def _is_exempt(item: pytest.Item) -> bool:
+    from isolatedtest.result import EXEMPT_ATTRIBUTE
+
+    if item.get_closest_marker(MARKER) is not None:
+        return True
+    return bool(
+        getattr(getattr(item, "obj", None), EXEMPT_ATTRIBUTE, False)
+        or getattr(getattr(item, "cls", None), EXEMPT_ATTRIBUTE, False)
+    )
