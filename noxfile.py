@@ -146,9 +146,13 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
     else:
         selection = SUBSET + PYTEST_PLUGIN
         selection += BACKENDS if (python, django) in BACKENDS_ON else []
-        if (python, django) in CONFORMANCE_ON:
-            selection += CONFORMANCE
-        selection = _existing(session, selection)
+        conformance = (python, django) in CONFORMANCE_ON
+        selection = _existing(session, selection + (CONFORMANCE if conformance else []))
+        if not conformance:
+            # Two pytest-xdist workers: the tests mostly wait for the
+            # subprocesses they start. (Django's cache tests, started once
+            # per session and checked last, run in one process.)
+            selection += ["-n", "2"]
     session.run("python", "-m", "pytest", *selection)
 
 
