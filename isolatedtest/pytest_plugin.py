@@ -100,19 +100,22 @@ class Isolating:
 
     # Start and end.
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtestloop(self, session: pytest.Session):
-        if not self._start(session):
-            return (yield)
-        try:
-            return (yield)
-        finally:
-            if self.engine is not None:
-                self.ledger.append(("run", "", self.engine.end_run()))
-            if hasattr(self.config, "workerinput"):
-                self.config.workeroutput[_KEY] = self.ledger.export()
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        self._start()
 
-    def _start(self, session: pytest.Session) -> bool:
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """After pytest has torn every node down (also after -x stopped it)."""
+        if self.engine is not None:
+            self.ledger.append(("run", "", self.engine.end_run()))
+            self.engine = None
+        if self.ledger is not None and hasattr(self.config, "workerinput"):
+            self.config.workeroutput[_KEY] = self.ledger.export()
+
+    def _start(self) -> None:
+        # Django and the engine are imported only now: pytest loads this
+        # plugin for every run in the environment, Django's or not.
         from django.conf import settings
 
         from isolatedtest.conf import (
@@ -129,7 +132,7 @@ class Isolating:
             settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")
         )
         if not self.configured:
-            return False
+            return
         try:
             config = load_config()
             given = self.config
@@ -145,7 +148,7 @@ class Isolating:
             detailed=self.config.get_verbosity() >= 1 or bool(self.options.report)
         )
         if self._controller:
-            return True  # the workers run the tests
+            return  # the workers run the tests
         from isolatedtest.isolation import Isolation
         from isolatedtest.report import not_isolated_message
         from isolatedtest.stores import build_stores
@@ -159,7 +162,6 @@ class Isolating:
             sys.stderr.write(not_isolated_message(item, None) + "\n")
         self.engine = Isolation(stores)
         self.engine.start_run()
-        return True
 
     def _run_id(self) -> str:
         from isolatedtest.conf import run_id

@@ -16,6 +16,11 @@ LocMemCache's culling never runs: without isolation the cache would
 otherwise fill up and cull, which would slow plain ``test`` down and flatter
 isolatedtest.
 
+With ``style="pytest"`` the same suite is written the pytest way, for
+pytest-django (``pytest.ini`` names the settings): plain classes of
+functions with bare ``assert``, the class state set by a class-scoped
+fixture instead of ``setUpTestData``.
+
 The app also ships ``benchapp.runner.ClearCacheRunner``, the common partial
 fix: ``unittest.TestCase.tearDown`` patched to call ``cache.clear()``. Its
 package wraps ``unittest.TextTestRunner.run``, whatever the variant, to
@@ -111,6 +116,13 @@ def _timed_run(self, test):
 unittest.TextTestRunner.run = _timed_run
 '''
 
+PYTEST_INI = """\
+[pytest]
+DJANGO_SETTINGS_MODULE = benchproj.settings
+python_files = test_*.py
+addopts = -p no:cacheprovider -p no:randomly
+"""
+
 MODULE_HEAD = """\
 import unittest
 
@@ -121,6 +133,19 @@ KEYS = [f"key:{{j}}" for j in range({max_keys})]
 """
 
 BASES = ("TestCase", "SimpleTestCase", "SimpleTestCase", "unittest.TestCase")
+
+PYTEST_MODULE_HEAD = f"""\
+import pytest
+from django.core.cache import cache
+
+KEYS = [f"key:{{{{j}}}}" for j in range({{max_keys}})]
+
+
+@pytest.fixture(scope="class")
+def class_state():
+    for j in range({CLASS_STATE_KEYS}):
+        cache.set(f"class:{{{{j}}}}", j)
+"""
 
 SET_UP_TEST_DATA = f"""\
     @classmethod
@@ -139,12 +164,14 @@ class Spec:
     keys: int | None = None  # None: the mixed suite; K: every test writes K keys
     per_class: int = 10
     payload: int = 0  # bytes each test keeps on self (as tests keep fixtures)
+    style: str = "unittest"  # or "pytest"
 
     @property
     def name(self) -> str:
         mix = "mixed" if self.keys is None else f"k{self.keys}"
         kept = f"-self{self.payload // 1000}k" if self.payload else ""
-        return f"n{self.n_tests}-{mix}{kept}"
+        style = "-pytest" if self.style == "pytest" else ""
+        return f"n{self.n_tests}-{mix}{kept}{style}"
 
 
 def keys_of(spec: Spec, index: int) -> int:
@@ -156,24 +183,32 @@ def keys_of(spec: Spec, index: int) -> int:
     return MANY_KEYS if index % 30 == 1 else FEW_KEYS
 
 
-def _body(keys: int) -> str:
+def _body(keys: int, style: str) -> str:
+    if style == "pytest":
+        equal, present = "        assert 1 + 1 == 2\n", "        assert cache.get"
+        present += '("key:0") is not None\n'
+    else:
+        equal = "        self.assertEqual(1 + 1, 2)\n"
+        present = '        self.assertIsNotNone(cache.get("key:0"))\n'
     if keys == 0:
-        return "        self.assertEqual(1 + 1, 2)\n"
+        return equal
     if keys <= FEW_KEYS:
         lines = [f'        cache.set("key:{j}", {j})\n' for j in range(keys)]
-        lines.append('        self.assertIsNotNone(cache.get("key:0"))\n')
-        return "".join(lines)
+        return "".join(lines) + present
     return (
         f"        for j, key in enumerate(KEYS[:{keys}]):\n"
-        "            cache.set(key, j)\n"
-        '        self.assertIsNotNone(cache.get("key:0"))\n'
+        "            cache.set(key, j)\n" + present
     )
 
 
 def _class(spec: Spec, number: int, first: int, count: int) -> str:
     base = BASES[number % len(BASES)]
-    parts = [f"\n\nclass Gen{number:05d}({base}):\n"]
-    if base == "TestCase":
+    if spec.style == "pytest":
+        mark = '@pytest.mark.usefixtures("class_state")\n' if base == "TestCase" else ""
+        parts = [f"\n\n{mark}class TestGen{number:05d}:\n"]
+    else:
+        parts = [f"\n\nclass Gen{number:05d}({base}):\n"]
+    if base == "TestCase" and spec.style != "pytest":
         parts.append(SET_UP_TEST_DATA)
     for index in range(first, first + count):
         kept = (
@@ -182,7 +217,8 @@ def _class(spec: Spec, number: int, first: int, count: int) -> str:
             else ""
         )
         parts.append(
-            f"\n    def test_{index:05d}(self):\n{kept}{_body(keys_of(spec, index))}"
+            f"\n    def test_{index:05d}(self):\n{kept}"
+            + _body(keys_of(spec, index), spec.style)
         )
     return "".join(parts)
 
@@ -203,7 +239,11 @@ def write_project(root: Path, spec: Spec) -> Path:
     (project / "benchapp" / "__init__.py").write_text(INSTRUMENT)
     (project / "benchapp" / "runner.py").write_text(RUNNER)
     (tests_dir / "__init__.py").write_text("")
-    head = MODULE_HEAD.format(max_keys=max_keys)
+    if spec.style == "pytest":
+        (project / "pytest.ini").write_text(PYTEST_INI)
+        head = PYTEST_MODULE_HEAD.format(max_keys=max_keys)
+    else:
+        head = MODULE_HEAD.format(max_keys=max_keys)
     number = 0
     for module_start in range(0, spec.n_tests, TESTS_PER_MODULE):
         module_end = min(module_start + TESTS_PER_MODULE, spec.n_tests)

@@ -8,6 +8,7 @@ and isolatedtest installed::
     python tests/benchmark.py --repeat 9 --output bench.md
     python tests/benchmark.py --git-ref HEAD   # isolatedtest as committed
     python tests/benchmark.py --sections servers   # Redis and Memcached only
+    python tests/benchmark.py --sections pytest    # the pytest plugin only
 
 It writes synthetic Django projects into a temp directory (``bench_project``:
 SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
@@ -35,7 +36,10 @@ SQLite in-memory, LocMemCache, N generated ultra-light tests) and measures:
    PyLibMCCache (where importable): the round trips of four kinds of test,
    counted on the sockets, against the test's own; the first operation of
    a run; and the time per test of a test writing 3 keys, with and without
-   isolation, on the empty and the full server, in rotating rounds.
+   isolation, on the empty and the full server, in rotating rounds;
+6. the pytest plugin (section ``pytest``): the worst-case suite written the
+   pytest way, ``pytest`` against ``pytest -p no:isolatedtest``, serial and
+   with two pytest-xdist workers, with peak memory.
 
 Every subprocess variant runs ``--repeat`` times; the order of the variants
 rotates from one round to the next (A B C, B C A, ...), and the tables give
@@ -79,8 +83,9 @@ REPO = HERE.parent
 RAN = re.compile(r"^Ran (\d+) tests? in ([\d.]+)s$", re.MULTILINE)
 PHASE_CPU = re.compile(r"^bench: test phase CPU ([\d.]+)s$", re.MULTILINE)
 BUDGET = 1.05
-SECTIONS = ("main", "memory", "growth", "keys", "hook", "servers")
+SECTIONS = ("main", "memory", "growth", "keys", "hook", "servers", "pytest")
 PROJECT_SECTIONS = {"main", "memory", "growth", "keys", "hook"}  # generate projects
+PASSED = re.compile(r"^(\d+) passed in ([\d.]+)s", re.MULTILINE)
 PAYLOAD = 100_000  # bytes each test of the memory suite keeps on self
 
 
@@ -137,10 +142,11 @@ QUICK = Plan(
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running a project's tests."""
+    """One way of running a project's tests: ``manage.py`` or ``pytest``."""
 
     label: str
     args: tuple[str, ...]
+    tool: str = "manage"
 
 
 TEST = Variant("`test`", ("test",))
@@ -156,6 +162,12 @@ TEST_P2 = Variant("`test --parallel 2`", ("test", "--parallel", "2"))
 ISOLATED_P2 = Variant(
     "`isolatedtest --parallel 2`", ("isolatedtest", "--parallel", "2")
 )
+PYTEST = Variant("`pytest -p no:isolatedtest`", ("-p", "no:isolatedtest"), "pytest")
+PYTEST_ISOLATED = Variant("`pytest`", (), "pytest")
+PYTEST_N2 = Variant(
+    "`pytest -p no:isolatedtest -n 2`", ("-p", "no:isolatedtest", "-n", "2"), "pytest"
+)
+PYTEST_ISOLATED_N2 = Variant("`pytest -n 2`", ("-n", "2"), "pytest")
 
 
 @dataclass(frozen=True)
@@ -235,7 +247,12 @@ class Runner:
         self.workdir = workdir
 
     def manage(self, project: Path, variant: Variant, n_tests: int) -> Sample:
-        command = [sys.executable, "manage.py", *variant.args, "--noinput"]
+        """Run ``variant`` once. For pytest, the "phase" is the session time
+        pytest prints and its CPU the process's and its workers'."""
+        if variant.tool == "pytest":
+            command = [sys.executable, "-m", "pytest", "-q", *variant.args]
+        else:
+            command = [sys.executable, "manage.py", *variant.args, "--noinput"]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             before = self.machine.stat()
             start = time.perf_counter()
@@ -249,8 +266,15 @@ class Runner:
             others = self.machine.others_since(before, cpu)
             err.seek(0)
             text = err.read().decode(errors="replace")
-        match = RAN.search(text)
-        phase_cpu = PHASE_CPU.search(text)
+            if variant.tool == "pytest":
+                out.seek(0)
+                text = out.read().decode(errors="replace") + text
+        if variant.tool == "pytest":
+            match = PASSED.search(text)
+            phase_cpu = (str(cpu),)  # pytest has no "Ran N tests" phase of its own
+        else:
+            match = RAN.search(text)
+            phase_cpu = PHASE_CPU.search(text)
         if (
             process.returncode
             or match is None
@@ -483,6 +507,43 @@ def main_section(samples: dict[Variant, list[Sample]], n_tests: int) -> list[str
         rows,
     )
     return lines
+
+
+def pytest_section(samples: dict[Variant, list[Sample]], n_tests: int) -> list[str]:
+    """The plugin against plain pytest, serial and with two xdist workers."""
+    rows = []
+    for label, a, b in (
+        ("`pytest` / `pytest -p no:isolatedtest`, serial", PYTEST_ISOLATED, PYTEST),
+        (
+            "`pytest -n 2` / `pytest -p no:isolatedtest -n 2`",
+            PYTEST_ISOLATED_N2,
+            PYTEST_N2,
+        ),
+    ):
+        pairs = paired(samples[a], samples[b])
+        rows.append(
+            (
+                label,
+                f"{median(phases(samples[b])) / n_tests * 1e6:.1f}",
+                f"{median(phases(samples[a])) / n_tests * 1e6:.1f}",
+                f"{ratio(samples[a], samples[b]):.3f}",
+                f"{median(pairs):.3f} [{spread(pairs)}]",
+                f"{ratio(samples[a], samples[b], 'cpu'):.3f}",
+                f"{ratio(samples[a], samples[b], 'peak_rss'):.3f}",
+            )
+        )
+    return table(
+        (
+            "comparison",
+            "plain us/test",
+            "isolated us/test",
+            "session ratio (of medians)",
+            "paired: median [min-max]",
+            "CPU ratio",
+            "peak RSS ratio",
+        ),
+        rows,
+    )
 
 
 def memory_section(suites: dict[str, dict[Variant, list[Sample]]]) -> list[str]:
@@ -1140,6 +1201,13 @@ def run(
                 inproc[name] = runner.inprocess(
                     projects[name], plan.growth_rounds, plan.target
                 )
+    if "pytest" in sections:
+        pytest_spec = Spec(plan.main_n, style="pytest")
+        variants = (PYTEST, PYTEST_ISOLATED, PYTEST_N2, PYTEST_ISOLATED_N2)
+        log(f"pytest: {plan.main_n} tests, {len(variants)} variants x {plan.repeat}")
+        sub["pytest"] = runner.interleave(
+            write_project(workdir, pytest_spec), plan.main_n, variants, plan.repeat
+        )
     if "servers" in sections:
         log(
             f"servers: Redis and Memcached, {plan.servers_rounds} rounds of "
@@ -1181,6 +1249,16 @@ def run(
             f"### Worst case: {plan.main_n:,} ultra-light tests",
             "",
             *main_section(sub[main_spec.name], plan.main_n),
+            "",
+        ]
+    if "pytest" in sections:
+        lines += [
+            f"### pytest: the same {plan.main_n:,} tests, written the pytest way",
+            "",
+            "Session time as pytest prints it (collection included); CPU of the "
+            "process and its workers; peak RSS of the main process.",
+            "",
+            *pytest_section(sub["pytest"], plan.main_n),
             "",
         ]
     if "memory" in sections:

@@ -2,7 +2,8 @@
 
 tests/projects/pytestproj has plain functions, fixtures of every scope (a
 session fixture first set up deep in a module), parametrized, async and
-class-based tests, a Django TestCase with setUpClass state, tests that
+class-based tests, xunit setup_module/setup_class, a Django TestCase with
+setUpClass state, tests that
 change CACHES with pytest-django's ``settings`` fixture and live-server
 tests whose server thread writes the cache. Without isolation
 it fails in the files' order; with it, it passes in every order and worker
@@ -23,6 +24,7 @@ LIVE = "tests/test_live_server.py::"
 OTHER = "tests/test_other.py::"
 SCOPES = "tests/test_scopes.py::"
 UNITTEST = "tests/test_unittest.py::CachedTests::"
+XUNIT = "tests/test_xunit.py::TestXunit::"
 
 # What plain pytest gets wrong in the files' order: each test sees what an
 # earlier one (or an earlier test's fixture) left.
@@ -37,6 +39,7 @@ FAIL_WITHOUT_ISOLATION = {
     f"{SCOPES}TestClassScope::test_class_state_back",
     f"{SCOPES}test_settings_fixture_again",
     f"{UNITTEST}test_b",
+    f"{XUNIT}test_sees_class_state_again",
 }
 
 # (scope, name, LOCATION, keys) of every leak, in the files' order.
@@ -68,6 +71,12 @@ TEST_LEAKS = {
     ("test", f"{SCOPES}test_settings_fixture_again", "overridden", ("overridden-key",)),
     ("test", f"{UNITTEST}test_a", "pytest-default", ("unittest", "unittest-class")),
     ("test", f"{UNITTEST}test_b", "pytest-default", ("unittest",)),
+    (
+        "test",
+        f"{XUNIT}test_sees_module_and_class_state",
+        "pytest-default",
+        ("xunit-class",),
+    ),
 }
 SCOPE_LEAKS = {
     # The module fixture's key, not the exempt test's (its module keeps it).
@@ -78,6 +87,9 @@ SCOPE_LEAKS = {
         "pytest-default",
         ("unittest-class",),
     ),
+    # setup_module and setup_class, never cleaned up.
+    ("module", "tests/test_xunit.py", "pytest-default", ("xunit-module",)),
+    ("class", "tests/test_xunit.py::TestXunit", "pytest-default", ("xunit-class",)),
     # Set up late, inside test_other.py's module: still the session's.
     ("session", "session", "pytest-default", ("session-key",)),
 }
@@ -129,8 +141,8 @@ def test_leaks_are_named_exactly(run_pytest, tmp_path):
     assert run.returncode == 0, run.log
     assert _leaks(report) == TEST_LEAKS | SCOPE_LEAKS
     assert run.summary == (
-        "isolatedtest: 17 tests, 1 class, 1 module and 1 session left cache state "
-        "behind (21 keys in 'default'); isolation undid it."
+        "isolatedtest: 18 tests, 2 classes, 2 modules and 1 session left cache "
+        "state behind (24 keys in 'default'); isolation undid it."
     )
     assert "  leak: module tests/test_scopes.py: alias 'default'" in run.stdout
 
@@ -199,14 +211,20 @@ def test_turned_off_with_p_no(run_pytest):
 def test_workers_on_a_shared_server(run_pytest, server_cache, prefix, backend):
     cache = server_cache(backend)
     env = {"FIXTURE_CACHE": cache}
-    plain = run_pytest(PROJECT, "-p", "no:isolatedtest", "-n", "2", env=env)
-    assert plain.failed, plain.log
+    if backend == "redis":
+        client = redis.Redis.from_url(cache["LOCATION"])
+        # Someone else's data, in the run's own prefix and beside it.
+        foreign = {f"{prefix}:1:counter": b"41", f"other-{prefix}:1:x": b"\x00y"}
+        client.mset(foreign)
     run = run_pytest(PROJECT, "-n", "2", env=env)
     assert run.returncode == 0, run.log
     if backend == "redis":
-        client = redis.Redis.from_url(cache["LOCATION"])
-        mine = [k for k in client.scan_iter(match=f"{prefix}:isolatedtest:*")]
+        mine = list(client.scan_iter(match=f"{prefix}:isolatedtest:*"))
         assert mine == [], "the run left keys on the server"
+        assert client.mget(list(foreign)) == list(foreign.values())
+        client.delete(*foreign)
+    plain = run_pytest(PROJECT, "-p", "no:isolatedtest", "-n", "2", env=env)
+    assert plain.failed, plain.log
 
 
 def test_settings_configured_in_conftest(run_pytest, projects_dir):
@@ -261,3 +279,15 @@ def test_the_demo_under_pytest(run_pytest, demo, args):
     run = run_pytest(demo, *args)
     assert run.returncode == 0, run.log
     assert run.summary.startswith("isolatedtest: 16 tests"), run.log
+
+
+def test_stopping_early_still_closes_every_scope(run_pytest, tmp_path):
+    """-x stops inside a module: pytest tears it down at the session's end."""
+    report = tmp_path / "leaks.json"
+    run = run_pytest(
+        PROJECT, "--isolation-strict", "-x", f"--isolation-report={report}"
+    )
+    assert run.returncode == 1, run.log
+    assert len(run.failed) == 1, run.log
+    assert "INTERNALERROR" not in run.stdout + run.stderr, run.log
+    assert "isolatedtest: 1 test" in run.summary, run.log

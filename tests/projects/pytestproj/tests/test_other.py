@@ -5,7 +5,10 @@ from django.core.cache import cache
 
 
 def test_no_leftovers():
-    for key in ("counter", "module-key", "param", "fn-key", "class-key", "exempt-key"):
+    for key in (
+        *("counter", "module-key", "param", "fn-key", "class-key", "exempt-key"),
+        *("xunit-module", "xunit-class"),
+    ):
         assert cache.get(key) is None, key
 
 
