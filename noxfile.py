@@ -62,7 +62,6 @@ PYTEST_PLUGIN = [
     "tests/test_pytest_plugin.py::test_the_suite_fails_without_isolation",
     "tests/test_pytest_plugin.py::test_leaks_are_named_exactly",
     "tests/test_pytest_plugin.py::test_strict_fails_exactly_the_leaking_tests",
-    "tests/test_pytest_plugin.py::test_strict_fails_the_leaking_tests_in_workers",
 ]
 # Django's cache backends (Redis, Memcached, file, database) change with Django,
 # not with Python: their tests also run once per Django version, on the

@@ -94,6 +94,7 @@ class Isolating:
         self._depth: dict[object, int] = {}  # {node: its scope's depth}
         self._test_open = False
         self._exempt = False
+        self._item: pytest.Item | None = None
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -229,21 +230,28 @@ class Isolating:
             if node not in self._depth:
                 engine.open_scope()
                 self._depth[node] = len(self._depth)
-                node.teardown = _Closer(self, node, node.teardown, False)
-        item.teardown = _Closer(self, item, item.teardown, True)
+                node.teardown = _Closer(self, node, node.teardown)
+        self._item = item
         self._exempt = _is_exempt(item)
-        try:
-            return (yield)
-        finally:
-            self._open_test()
+        result = yield
+        self._open_test()  # its set-up had no function-scoped fixture
+        return result
 
     def _open_test(self) -> None:
-        if not self._test_open:
-            self._test_open = True
-            if self._exempt:
-                self.engine.start_exempt_test()
-            else:
-                self.engine.start_test()
+        """Open the test's scope, after its wider fixtures, before its own.
+
+        Its close is the item's first finalizer, so it runs after those of
+        its function-scoped fixtures. (Nothing is set on the item: a new
+        attribute would cost every test's instance dict its key sharing.)
+        """
+        if self._test_open:
+            return
+        self._test_open = True
+        self._item.addfinalizer(self._close_test)
+        if self._exempt:
+            self.engine.start_exempt_test()
+        else:
+            self.engine.start_test()
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
@@ -261,18 +269,17 @@ class Isolating:
         finally:
             self.engine.end_fixture(depth)
 
-    def close(self, node, is_test: bool) -> None:
-        """End a test's or a node's scope (its fixtures are torn down)."""
+    def _close_test(self) -> None:
         __tracebackhide__ = True
-        if is_test:
-            if not self._test_open:
-                return
-            self._test_open = False
-            if self._exempt:
-                self.engine.end_exempt_test()
-                return
-            self._charge("test", node.nodeid, self.engine.end_test())
+        self._test_open = False
+        if self._exempt:
+            self.engine.end_exempt_test()
             return
+        self._charge("test", self._item.nodeid, self.engine.end_test())
+
+    def close_node(self, node) -> None:
+        """End a collector's scope, once pytest has torn its fixtures down."""
+        __tracebackhide__ = True
         del self._depth[node]
         kind = _kind(node)
         self._charge(kind, node.nodeid or kind, self.engine.close_scope())
@@ -309,20 +316,19 @@ class Isolating:
 
 
 class _Closer:
-    """A node's ``teardown`` that then closes the node's scope.
+    """A collector's ``teardown`` that then closes the collector's scope.
 
     pytest runs a node's own teardown after all the finalizers registered on
     it (its fixtures'), so the scope closes once they have undone what they
-    could.
+    could. Set on the collector before pytest sets it up.
     """
 
-    __slots__ = ("is_test", "node", "original", "plugin")
+    __slots__ = ("node", "original", "plugin")
 
-    def __init__(self, plugin: Isolating, node, original, is_test: bool) -> None:
+    def __init__(self, plugin: Isolating, node, original) -> None:
         self.plugin = plugin
         self.node = node
         self.original = original
-        self.is_test = is_test
 
     def __call__(self) -> None:
         __tracebackhide__ = True
@@ -330,7 +336,7 @@ class _Closer:
             self.original()
         finally:
             self.node.__dict__.pop("teardown", None)
-            self.plugin.close(self.node, self.is_test)
+            self.plugin.close_node(self.node)
 
 
 def _only_leaks(error: BaseException) -> bool:

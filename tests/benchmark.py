@@ -271,7 +271,7 @@ class Runner:
                 text = out.read().decode(errors="replace") + text
         if variant.tool == "pytest":
             match = PASSED.search(text)
-            phase_cpu = (str(cpu),)  # pytest has no "Ran N tests" phase of its own
+            phase_cpu = ("", str(cpu))  # pytest has no test phase of its own
         else:
             match = RAN.search(text)
             phase_cpu = PHASE_CPU.search(text)
