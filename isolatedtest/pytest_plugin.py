@@ -3,9 +3,9 @@
 Registered through the ``pytest11`` entry point, active whenever Django is
 configured for the run. pytest's scopes nest deeper than unittest's: every
 collector of a test's chain (session, package, directory, module, class) is
-a scope, opened when pytest sets the node up and closed when it tears it
-down, after the node's fixtures' finalizers (the node's own ``teardown``
-runs last of them: isolatedtest closes the scope there). What a fixture
+a scope, opened once pytest has set the node up and closed when it tears it
+down, after the node's fixtures' finalizers (isolatedtest's finalizer is the
+first registered on the node, so it runs last). What a fixture
 writes belongs to its scope, even when pytest first sets it up inside some
 test's set-up. A test's scope opens after its outer fixtures and before its
 function-scoped ones, and closes after their teardown.
@@ -17,6 +17,7 @@ end; the controller prints one summary and writes one report.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -95,6 +96,7 @@ class Isolating:
         self._test_open = False
         self._exempt = False
         self._item: pytest.Item | None = None
+        self._synced: pytest.Item | None = None  # whose collectors have scopes
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -223,19 +225,30 @@ class Isolating:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item):
-        engine = self.engine
-        if engine is None:
+        if self.engine is None:
             return (yield)
-        for node in item.listchain()[:-1]:
-            if node not in self._depth:
-                engine.open_scope()
-                self._depth[node] = len(self._depth)
-                node.teardown = _Closer(self, node, node.teardown)
         self._item = item
         self._exempt = _is_exempt(item)
         result = yield
         self._open_test()  # its set-up had no function-scoped fixture
         return result
+
+    def _open_scopes(self) -> None:
+        """Open a scope for each collector pytest has set up for the test.
+
+        Called before the first fixture of the test's set-up (or at its end),
+        when pytest has set up every collector of the test's chain and no
+        fixture has registered a finalizer on those it set up for this test:
+        the scope's close, registered first, runs after all of them.
+        (pytest may skip a test before setting up any collector.)
+        """
+        item = self._item
+        self._synced = item
+        for node in item.listchain()[:-1]:
+            if node not in self._depth:
+                self.engine.open_scope()
+                self._depth[node] = len(self._depth)
+                node.addfinalizer(functools.partial(self.close_node, node))
 
     def _open_test(self) -> None:
         """Open the test's scope, after its wider fixtures, before its own.
@@ -246,6 +259,8 @@ class Isolating:
         """
         if self._test_open:
             return
+        if self._synced is not self._item:
+            self._open_scopes()
         self._test_open = True
         self._item.addfinalizer(self._close_test)
         if self._exempt:
@@ -260,6 +275,8 @@ class Isolating:
         if fixturedef.scope == "function":
             self._open_test()
             return (yield)
+        if self._synced is not self._item:
+            self._open_scopes()
         depth = self._depth.get(request.node)
         if depth is None:
             return (yield)
@@ -313,30 +330,6 @@ class Isolating:
         if getattr(report, "isolatedtest_leak", False) and report.failed:
             return "failed", "F", "FAILED"
         return None
-
-
-class _Closer:
-    """A collector's ``teardown`` that then closes the collector's scope.
-
-    pytest runs a node's own teardown after all the finalizers registered on
-    it (its fixtures'), so the scope closes once they have undone what they
-    could. Set on the collector before pytest sets it up.
-    """
-
-    __slots__ = ("node", "original", "plugin")
-
-    def __init__(self, plugin: Isolating, node, original) -> None:
-        self.plugin = plugin
-        self.node = node
-        self.original = original
-
-    def __call__(self) -> None:
-        __tracebackhide__ = True
-        try:
-            self.original()
-        finally:
-            self.node.__dict__.pop("teardown", None)
-            self.plugin.close_node(self.node)
 
 
 def _only_leaks(error: BaseException) -> bool:

@@ -288,3 +288,21 @@ def test_stopping_early_still_closes_every_scope(run_pytest, tmp_path):
     assert len(run.failed) == 1, run.log
     assert "INTERNALERROR" not in run.stdout + run.stderr, run.log
     assert "isolatedtest: 1 test" in run.summary, run.log
+
+
+def test_a_worker_that_crashed_is_replaced(run_pytest, tmp_path):
+    """The replacement worker gets the run id; the others' leaks still arrive."""
+    report = tmp_path / "leaks.json"
+    run = run_pytest(
+        PROJECT,
+        "-n",
+        "2",
+        "--max-worker-restart=1",
+        f"--isolation-report={report}",
+        env={"FIXTURE_CRASH": "1"},
+    )
+    assert run.failed == {"tests/test_crash.py::test_kills_its_worker"}, run.log
+    assert "isolation undid it" in run.summary, run.log
+    # What the crashed worker's tests leaked is lost with it; the rest is there.
+    names = {name for _, name, _, _ in _leaks(report)}
+    assert names and names <= LEAKING_TESTS | {leak[1] for leak in SCOPE_LEAKS}
