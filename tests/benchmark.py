@@ -1,10 +1,10 @@
-"""Benchmark ``manage.py isolatedtest`` against ``manage.py test``.
+"""Benchmark ``manage.py isolatedtest`` against ``manage.py test`` (and the pytest plugin).
 
 Run on demand (pytest does not collect it), with the Python that has Django
 and isolatedtest installed::
 
-    python tests/benchmark.py            # full run, under ~17 minutes on 2 cores
-    python tests/benchmark.py --quick    # smoke check, about 1.5 minutes
+    python tests/benchmark.py            # full run, ~25 minutes on 2 cores
+    python tests/benchmark.py --quick    # smoke check, about 3.5 minutes
     python tests/benchmark.py --repeat 9 --output bench.md
     python tests/benchmark.py --git-ref HEAD   # isolatedtest as committed
     python tests/benchmark.py --sections servers   # Redis and Memcached only
