@@ -1,4 +1,4 @@
-"""Benchmark ``manage.py isolatedtest`` against ``manage.py test`` (and the pytest plugin).
+"""Benchmark ``manage.py isolatedtest`` against ``test``, and the pytest plugin.
 
 Run on demand (pytest does not collect it), with the Python that has Django
 and isolatedtest installed::
