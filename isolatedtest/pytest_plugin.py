@@ -97,6 +97,7 @@ class Isolating:
         self._exempt = False
         self._item: pytest.Item | None = None
         self._synced: pytest.Item | None = None  # whose collectors have scopes
+        self._shared_run_id: str | None = None  # the controller's, for workers
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -179,7 +180,7 @@ class Isolating:
         """Give every xdist worker the run's id (a restarted worker too)."""
         from isolatedtest.conf import run_id
 
-        if not hasattr(self, "_shared_run_id"):
+        if self._shared_run_id is None:
             self._shared_run_id = run_id()
         node.workerinput[_KEY] = self._shared_run_id
 
@@ -270,7 +271,7 @@ class Isolating:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
-        if self.engine is None:
+        if self.engine is None or self._item is None:  # not in a test's set-up
             return (yield)
         if fixturedef.scope == "function":
             self._open_test()
@@ -288,11 +289,12 @@ class Isolating:
 
     def _close_test(self) -> None:
         __tracebackhide__ = True
+        item, self._item = self._item, None
         self._test_open = False
         if self._exempt:
             self.engine.end_exempt_test()
             return
-        self._charge("test", self._item.nodeid, self.engine.end_test())
+        self._charge("test", item.nodeid, self.engine.end_test())
 
     def close_node(self, node) -> None:
         """End a collector's scope, once pytest has torn its fixtures down."""
@@ -313,8 +315,7 @@ class Isolating:
 
             leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
             if leaks:
-                noun = "test" if scope == "test" else scope
-                raise LeakFailure(failure_message(noun, leaks))
+                raise LeakFailure(failure_message(scope, leaks))
 
     # A leak under --isolation-strict fails the test: counted as failed, not
     # as an error of its teardown.
