@@ -98,6 +98,7 @@ class Isolating:
         self._item: pytest.Item | None = None
         self._synced: pytest.Item | None = None  # whose collectors have scopes
         self._shared_run_id: str | None = None  # the controller's, for workers
+        self._exempt_attribute = ""  # set by @no_isolation (result.py)
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -155,6 +156,7 @@ class Isolating:
             return  # the workers run the tests
         from isolatedtest.isolation import Isolation
         from isolatedtest.report import not_isolated_message
+        from isolatedtest.result import EXEMPT_ATTRIBUTE
         from isolatedtest.stores import build_stores
 
         reset = self.options.reset
@@ -166,6 +168,7 @@ class Isolating:
             sys.stderr.write(not_isolated_message(item, None) + "\n")
         self.engine = Isolation(stores)
         self.engine.start_run()
+        self._exempt_attribute = EXEMPT_ATTRIBUTE
 
     def _run_id(self) -> str:
         from isolatedtest.conf import run_id
@@ -229,7 +232,7 @@ class Isolating:
         if self.engine is None:
             return (yield)
         self._item = item
-        self._exempt = _is_exempt(item)
+        self._exempt = _is_exempt(item, self._exempt_attribute)
         result = yield
         self._open_test()  # its set-up had no function-scoped fixture
         return result
@@ -274,7 +277,8 @@ class Isolating:
         if self.engine is None or self._item is None:  # not in a test's set-up
             return (yield)
         if fixturedef.scope == "function":
-            self._open_test()
+            if not self._test_open:
+                self._open_test()
             return (yield)
         if self._synced is not self._item:
             self._open_scopes()
@@ -349,12 +353,11 @@ def _kind(node) -> str:
     return "directory"
 
 
-def _is_exempt(item: pytest.Item) -> bool:
-    from isolatedtest.result import EXEMPT_ATTRIBUTE
-
+def _is_exempt(item: pytest.Item, attribute: str) -> bool:
+    """Whether the no_isolation marker or ``@no_isolation`` (``attribute``) applies."""
     if item.get_closest_marker(MARKER) is not None:
         return True
     return bool(
-        getattr(getattr(item, "obj", None), EXEMPT_ATTRIBUTE, False)
-        or getattr(getattr(item, "cls", None), EXEMPT_ATTRIBUTE, False)
+        getattr(getattr(item, "obj", None), attribute, False)
+        or getattr(getattr(item, "cls", None), attribute, False)
     )
