@@ -306,3 +306,10 @@ def test_a_worker_that_crashed_is_replaced(run_pytest, tmp_path):
     # What the crashed worker's tests leaked is lost with it; the rest is there.
     names = {name for _, name, _, _ in _leaks(report)}
     assert names and names <= LEAKING_TESTS | {leak[1] for leak in SCOPE_LEAKS}
+
+
+def test_a_wrong_setting_stops_the_run_with_a_usage_error(run_pytest):
+    run = run_pytest(PROJECT, env={"FIXTURE_ISOLATEDTEST": {"EXCLUDE_ALIASES": ["x"]}})
+    assert run.returncode == 4, run.log  # pytest's usage error, before any test
+    assert "isolatedtest: ISOLATEDTEST['EXCLUDE_ALIASES'] names 'x'" in run.stderr
+    assert " passed" not in run.stdout, run.log

@@ -7,7 +7,7 @@ from django.core.cache import cache
 def test_no_leftovers():
     for key in (
         *("counter", "module-key", "param", "fn-key", "class-key", "exempt-key"),
-        *("xunit-module", "xunit-class"),
+        *("xunit-module", "xunit-class", "exempt-class-key"),
     ):
         assert cache.get(key) is None, key
 

@@ -3,6 +3,8 @@
 from django.core.cache import cache
 from django.test import SimpleTestCase
 
+from isolatedtest import no_isolation
+
 
 class CachedTests(SimpleTestCase):
     @classmethod
@@ -20,3 +22,11 @@ class CachedTests(SimpleTestCase):
         self.assertEqual(cache.get("unittest-class"), 1)
         self.assertIsNone(cache.get("unittest"))
         cache.set("unittest", "b")
+
+
+@no_isolation
+class ExemptTests(SimpleTestCase):
+    """@no_isolation: its tests share their writes, undone when the class ends."""
+
+    def test_writes_for_its_class(self):
+        cache.set("exempt-class-key", 1)
