@@ -165,8 +165,9 @@ def test_strict_fails_exactly_the_leaking_tests(run_pytest, workers):
     run = run_pytest(PROJECT, "--isolation-strict", *workers)
     assert not run.errors, run.log
     assert "this test left cache state behind" in run.stdout, run.log
-    # A module's or class's leak fails the teardown of its last test (in
-    # each worker that ran some of it): test_xunit.py's last test, serially.
+    # A module's, class's or the session's leak fails the teardown of its
+    # last test (in each worker that ran some of it): serially, that is
+    # test_xunit.py's last test; with workers, whichever each ran last.
     assert run.failed >= LEAKING_TESTS, run.log
     extra = run.failed - LEAKING_TESTS
     if not workers:
@@ -175,7 +176,7 @@ def test_strict_fails_exactly_the_leaking_tests(run_pytest, workers):
     text = dict(zip(sections[1::2], sections[2::2], strict=True))
     for name in extra:
         title = name.split("::", 1)[1].replace("::", ".")
-        assert re.search(r"this (module|class) left", text[title]), run.log
+        assert re.search(r"this (module|class|session) left", text[title]), run.log
 
 
 def test_no_isolation_reports_without_undoing(run_pytest, tmp_path):
