@@ -267,11 +267,15 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize(
     "args",
-    [(), ("--randomly-seed=1",), ("-n", "2")],
+    [(), ("--randomly-seed=1",), ("-n", "2", "--dist", "loadfile")],
     ids=["files' order", "shuffled", "xdist"],
 )
 def test_the_demo_under_pytest(run_pytest, demo, args):
-    """demo/pytest.ini runs the same suite with pytest-django."""
+    """demo/pytest.ini runs the same suite with pytest-django.
+
+    With workers, a file's tests stay together (loadfile), so that plain
+    pytest's failures do not depend on how xdist happens to spread them.
+    """
     plain = run_pytest(demo, "-p", "no:isolatedtest", *args)
     assert plain.failed, plain.log
     run = run_pytest(demo, *args)
