@@ -18,6 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -54,23 +55,20 @@ def _test_id(name: str, where: str) -> str:
 
 
 @dataclass(frozen=True, repr=False)
-class ManageRun:
-    """What one ``manage.py`` run did."""
+class Run:
+    """What one run of a fixture project's command did."""
 
+    program: ClassVar[str]
     args: tuple[str, ...]
     returncode: int
     stdout: str
     stderr: str
 
     @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    @property
     def log(self) -> str:
         """The command, its exit code and its output: for assertion messages."""
         return (
-            f"manage.py {' '.join(self.args)} -> exit {self.returncode}\n"
+            f"{self.program} {' '.join(self.args)} -> exit {self.returncode}\n"
             f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
         )
 
@@ -78,6 +76,17 @@ class ManageRun:
     # few hundred characters: the command and exit code, then the end of
     # stderr. Pass ``run.log`` as the message to see everything.
     __repr__ = __str__ = log.fget
+
+
+@dataclass(frozen=True, repr=False)
+class ManageRun(Run):
+    """What one ``manage.py`` run did."""
+
+    program: ClassVar[str] = "manage.py"
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
     @property
     def outcome(self) -> str:
@@ -167,6 +176,26 @@ def _environment(project_dir: Path, env: dict[str, str] | None, start_method):
     return environment
 
 
+def _run_in(
+    project_dir: Path, command: list[str], env: dict | None, start_method, timeout
+) -> subprocess.CompletedProcess:
+    """Run ``command`` in a fixture project; non-string ``env`` values as JSON."""
+    encoded = {
+        name: value if isinstance(value, str) else json.dumps(value)
+        for name, value in (env or {}).items()
+    }
+    return subprocess.run(
+        command,
+        cwd=project_dir,
+        env=_environment(project_dir, encoded, start_method),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Check Django's own cache tests last: their runs go on meanwhile."""
     last = [item for item in items if item.module.__name__ == CONFORMANCE]
@@ -221,20 +250,12 @@ def manage(projects_dir):
         start_method: str | None = None,
         timeout: float = RUN_TIMEOUT,
     ) -> ManageRun:
-        project_dir = projects_dir / project
-        encoded = {
-            name: value if isinstance(value, str) else json.dumps(value)
-            for name, value in (env or {}).items()
-        }
-        completed = subprocess.run(
+        completed = _run_in(
+            projects_dir / project,
             [sys.executable, "manage.py", *args],
-            cwd=project_dir,
-            env=_environment(project_dir, encoded, start_method),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+            env,
+            start_method,
+            timeout,
         )
         return ManageRun(
             tuple(args), completed.returncode, completed.stdout, completed.stderr
@@ -264,22 +285,10 @@ def read_leaks():
 
 
 @dataclass(frozen=True, repr=False)
-class PytestRun:
+class PytestRun(Run):
     """What one ``pytest`` run of a fixture project did."""
 
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def log(self) -> str:
-        return (
-            f"pytest {' '.join(self.args)} -> exit {self.returncode}\n"
-            f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
-        )
-
-    __repr__ = __str__ = log.fget
+    program: ClassVar[str] = "pytest"
 
     @property
     def failed(self) -> set[str]:
@@ -312,24 +321,12 @@ def run_pytest(projects_dir):
 
     def run(project: str | Path, *args: str, env: dict | None = None) -> PytestRun:
         """``project``: a fixture project's name, or any directory."""
-        project_dir = projects_dir / project
-        encoded = {
-            name: value if isinstance(value, str) else json.dumps(value)
-            for name, value in (env or {}).items()
-        }
         seeded = any("randomly-seed" in arg for arg in args)
         order = [] if seeded else ["-p", "no:randomly"]
         command = [sys.executable, "-m", "pytest", "-q", "-rfE"]
         command += ["-p", "no:cacheprovider"]
-        completed = subprocess.run(
-            [*command, *order, *args],
-            cwd=project_dir,
-            env=_environment(project_dir, encoded, None),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-            check=False,
+        completed = _run_in(
+            projects_dir / project, [*command, *order, *args], env, None, RUN_TIMEOUT
         )
         return PytestRun(
             tuple(args), completed.returncode, completed.stdout, completed.stderr

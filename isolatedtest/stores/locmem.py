@@ -129,6 +129,7 @@ class LocMemStore:
         self._before = {}
         if not change:
             return
+        # Each enclosing level is a list in _levels, patched in place.
         current = [self._outer, self._setup, self._class, self._after]
         levels = [*self._levels[1:], current]
         patched: dict[int, tuple[Snapshot, Snapshot]] = {}
@@ -138,9 +139,7 @@ class LocMemStore:
             # fixture's writes are undone, and charged, when its scope closes.
             for slot in range(0 if index > depth else 1, 4):
                 level[slot] = _patched(level[slot], change, patched)
-        self._outer, self._setup, self._class, self._after = levels[-1]
-        for index, level in enumerate(levels[:-1], start=1):
-            self._levels[index] = level
+        self._outer, self._setup, self._class, self._after = current
         if not self.reset:
             self._test = _patched(self._test, change, patched)
 

@@ -3,6 +3,14 @@
 import pytest
 from django.core.cache import cache
 
+# The CACHES two tests set with pytest-django's settings fixture.
+OVERRIDDEN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "overridden",
+    }
+}
+
 
 @pytest.fixture(scope="module")
 def module_state():
@@ -72,12 +80,7 @@ def test_exempt_writes():
 
 
 def test_settings_fixture_changes_caches(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "overridden",
-        }
-    }
+    settings.CACHES = OVERRIDDEN
     from django.core.cache import caches
 
     assert caches["default"].get("overridden-key") is None
@@ -85,12 +88,7 @@ def test_settings_fixture_changes_caches(settings):
 
 
 def test_settings_fixture_again(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "overridden",
-        }
-    }
+    settings.CACHES = OVERRIDDEN
     from django.core.cache import caches
 
     assert caches["default"].get("overridden-key") is None
