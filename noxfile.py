@@ -68,9 +68,11 @@ PYTEST_PLUGIN = [
 # newest Python that is not FULL's (5.2's in CI's main job, whole suite).
 BACKENDS = ["tests/test_shared_servers.py", "tests/test_backend_matrix.py"]
 BACKENDS_ON = {("3.12", "4.2"), ("3.13", "6.0")}
-# Django's own cache tests, plain and isolated (tests/conformance.py): on the
-# oldest Django here, on the newest in FULL, and on the test command's own.
-CONFORMANCE = ["tests/test_conformance.py"]
+# Django's and django-redis's own cache tests, plain and isolated
+# (tests/conformance.py, tests/conformance_redis.py): on the oldest Django
+# here (where pip picks the oldest django-redis supported, 6.x), on the newest
+# in FULL, and on the test command's own.
+CONFORMANCE = ["tests/test_conformance.py", "tests/test_conformance_redis.py"]
 CONFORMANCE_ON = {("3.12", "4.2")}
 
 # Test dependencies that tests/test_compat.py and tests/test_packaging.py use.
@@ -141,7 +143,8 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
     if session.posargs:
         selection = session.posargs
     elif (python, django) == FULL:
-        selection = []
+        # django-redis's tests ran in the test command, on the same release.
+        selection = ["--ignore=tests/test_conformance_redis.py"]
     else:
         selection = SUBSET + PYTEST_PLUGIN
         selection += BACKENDS if (python, django) in BACKENDS_ON else []

@@ -1,14 +1,16 @@
 """The pytest front end: the same isolation, report and strict mode as the command.
 
 Registered through the ``pytest11`` entry point, active whenever Django is
-configured for the run. pytest's scopes nest deeper than unittest's: every
-collector of a test's chain (session, package, directory, module, class) is
-a scope, opened once pytest has set the node up and closed when it tears it
-down, after the node's fixtures' finalizers (isolatedtest's finalizer is the
-first registered on the node, so it runs last). What a fixture
-writes belongs to its scope, even when pytest first sets it up inside some
-test's set-up. A test's scope opens after its outer fixtures and before its
-function-scoped ones, and closes after their teardown.
+configured for the run: before the tests start, or by a fixture of the first
+test (a conftest.py that calls ``django.setup()`` there). pytest's scopes
+nest deeper than unittest's: every collector of a test's chain (session,
+package, directory, module, class) is a scope, opened once pytest has set
+the node up and closed when it tears it down, after the node's fixtures'
+finalizers (isolatedtest's finalizer is the first registered on the node, so
+it runs last). What a fixture writes belongs to its scope, even when pytest
+first sets it up inside some test's set-up. A test's scope opens after its
+outer fixtures and before its function-scoped ones, and closes after their
+teardown.
 
 With pytest-xdist, each worker isolates its own tests (its namespaces on
 shared servers carry its pid) and hands its leaks to the controller at the
@@ -92,6 +94,7 @@ class Isolating:
         self.options = None
         self.unsupported: list = []
         self.configured: bool | None = None  # known when the tests start
+        self._waiting = False  # for a fixture to configure Django
         self._depth: dict[object, int] = {}  # {node: its scope's depth}
         self._test_open = False
         self._exempt = False
@@ -117,41 +120,31 @@ class Isolating:
             self.engine = None
         if self.ledger is not None and hasattr(self.config, "workerinput"):
             self.config.workeroutput[_KEY] = self.ledger.export()
+        elif self.configured is False and hasattr(self.config, "workerinput"):
+            self.config.workeroutput[_KEY] = None
 
     def _start(self) -> None:
         # Django and the engine are imported only now: pytest loads this
         # plugin for every run in the environment, Django's or not.
         from django.conf import settings
 
-        from isolatedtest.conf import (
-            NO_ISOLATION_ENV,
-            REPORT_ENV,
-            STRICT_ENV,
-            ConfigurationError,
-            load_config,
-            run_options,
-        )
-        from isolatedtest.ledger import Ledger
+        from isolatedtest.conf import ConfigurationError, load_config
 
         self.configured = bool(
             settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")
         )
         if not self.configured:
+            # A fixture may still configure it (_start_late); the controller
+            # of xdist workers hears from them.
+            self._waiting = not self._controller
+            if self._controller:
+                self.configured = None
             return
         try:
             config = load_config()
-            given = self.config
-            self.options = run_options(
-                _option(given, "isolation_strict", "isolation_strict", STRICT_ENV),
-                _option(given, "isolation_report", "isolation_report", REPORT_ENV),
-                _option(given, "isolation_reset", "no_isolation", NO_ISOLATION_ENV),
-                False,
-            )
+            self._read_options()
         except ConfigurationError as error:
             raise pytest.UsageError(f"isolatedtest: {error}") from None
-        self.ledger = Ledger(
-            detailed=self.config.get_verbosity() >= 1 or bool(self.options.report)
-        )
         if self._controller:
             return  # the workers run the tests
         from isolatedtest.isolation import Isolation
@@ -187,11 +180,52 @@ class Isolating:
             self._shared_run_id = run_id()
         node.workerinput[_KEY] = self._shared_run_id
 
+    def _start_late(self) -> None:
+        """Start isolation once a fixture of this test has configured Django."""
+        from django.conf import settings
+
+        if not settings.configured:
+            return
+        self._waiting = False
+        self._start()
+        if self.engine is not None:
+            self._exempt = _is_exempt(self._item, self._exempt_attribute)
+            self._open_test()
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        exported = getattr(node, "workeroutput", {}).get(_KEY)
-        if exported is not None and self.ledger is not None:
-            self.ledger.absorb(exported)
+        output = getattr(node, "workeroutput", {})
+        if _KEY not in output:
+            return
+        exported = output[_KEY]
+        if exported is None:
+            self.configured = self.configured or False
+            return
+        if self.ledger is None:  # Django is configured in the workers only
+            self._read_options()
+        self.configured = True
+        self.ledger.absorb(exported)
+
+    def _read_options(self) -> None:
+        """Read the run's options; start the ledger that reports on them."""
+        from isolatedtest.conf import (
+            NO_ISOLATION_ENV,
+            REPORT_ENV,
+            STRICT_ENV,
+            run_options,
+        )
+        from isolatedtest.ledger import Ledger
+
+        given = self.config
+        self.options = run_options(
+            _option(given, "isolation_strict", "isolation_strict", STRICT_ENV),
+            _option(given, "isolation_report", "isolation_report", REPORT_ENV),
+            _option(given, "isolation_reset", "no_isolation", NO_ISOLATION_ENV),
+            False,
+        )
+        self.ledger = Ledger(
+            detailed=self.config.get_verbosity() >= 1 or bool(self.options.report)
+        )
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if hasattr(self.config, "workerinput"):
@@ -230,6 +264,13 @@ class Isolating:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item):
         if self.engine is None:
+            if self._waiting:
+                self._item = item
+                try:
+                    return (yield)
+                finally:
+                    if self.engine is None:
+                        self._item = None
             return (yield)
         self._item = item
         self._exempt = _is_exempt(item, self._exempt_attribute)
@@ -274,6 +315,11 @@ class Isolating:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
+        if self._waiting and self._item is not None:
+            try:
+                return (yield)
+            finally:
+                self._start_late()
         if self.engine is None or self._item is None:  # not in a test's set-up
             return (yield)
         if fixturedef.scope == "function":

@@ -50,10 +50,7 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
 
 def not_isolated_message(item: Unsupported, strict_flag: str | None) -> str:
     """Return the warning for a backend, or the refusal of ``strict_flag``."""
-    message = (
-        f"cache alias {item.alias!r} uses {item.backend}, which isolatedtest "
-        "has no strategy for"
-    )
+    message = f"cache alias {item.alias!r} uses {item.backend}, {item.reason}"
     exclude = f"ISOLATEDTEST = {{'EXCLUDE_ALIASES': [{item.alias!r}]}}"
     if strict_flag:
         return (
@@ -61,9 +58,7 @@ def not_isolated_message(item: Unsupported, strict_flag: str | None) -> str:
             f"out with {exclude} or run without {strict_flag}."
         )
     return (
-        f"isolatedtest: WARNING: {message}: what this backend stores itself "
-        "is NOT isolated between tests (what it keeps in a LocMemCache or "
-        f"another isolated alias is). Silence this with {exclude}."
+        f"isolatedtest: WARNING: {message}: {item.effect}. Silence this with {exclude}."
     )
 
 
@@ -166,7 +161,10 @@ def write_json(
         "version": REPORT_VERSION,
         "isolation": isolated,
         "strict": strict,
-        "not_isolated": [asdict(item) for item in unsupported],
+        "not_isolated": [
+            {"alias": item.alias, "backend": item.backend, "reason": item.reason}
+            for item in unsupported
+        ],
         "leaks": [
             {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
             for r in records

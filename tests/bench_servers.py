@@ -17,7 +17,8 @@ full case be measured in the same rounds.
 For every backend whose client library is importable (Django's RedisCache,
 django-redis's RedisCache, PyMemcacheCache, the same with
 ``OPTIONS={"no_delay": True}``, PyLibMCCache), the engine
-(``Isolation([SharedStore(...)])``, one per cache alias) is driven
+(``Isolation([SharedStore(...)])``, or ``RedisStore``, one per cache alias) is
+driven
 in-process around real cache operations, as ``tests/test_round_trips.py``
 does, and measured on both servers:
 
@@ -438,7 +439,14 @@ def start_isolated(alias: str, relay: Relay | None) -> Isolated:
     plain_ns = time.perf_counter_ns() - plain_ns
     setattr(caches._connections, alias, instance)  # adopted in place below
     others = frozenset(name for name in caches.settings if name != alias)
-    store = SharedStore(Config(exclude_aliases=others), reset=True, run_id=run_id())
+    if "redis" in caches.settings[alias]["BACKEND"].lower():
+        from isolatedtest.stores.redis import RedisStore
+
+        # Redis isolates databases, not aliases: each alias here has its own.
+        store = RedisStore(Config(), reset=True, run_id=run_id())
+    else:
+        config = Config(exclude_aliases=others)
+        store = SharedStore(config, reset=True, run_id=run_id())
     engine = Isolation([store])
     engine.start_run()
     start_ns = time.perf_counter_ns()

@@ -10,6 +10,8 @@ projects' manage.py passes to ``multiprocessing.set_start_method``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import re
@@ -31,7 +33,8 @@ pytest_plugins = ["servers"]
 # The fixture projects contain Django test modules, not pytest ones.
 collect_ignore = ["projects"]
 
-CONFORMANCE = "test_conformance"  # its runs start first and are checked last
+# Conformance modules: their runs start first and are checked last.
+CONFORMANCE = ("test_conformance", "test_conformance_redis")
 
 # Variables the fixture projects read; never inherited from the caller.
 FIXTURE_ENV_PREFIXES = ("FIXTURE_", "ISOLATEDTEST_", "DJANGO_")
@@ -197,29 +200,32 @@ def _run_in(
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Check Django's own cache tests last: their runs go on meanwhile."""
-    last = [item for item in items if item.module.__name__ == CONFORMANCE]
+    """Check the backends' own tests last: their runs go on meanwhile."""
+    last = [item for item in items if item.module.__name__ in CONFORMANCE]
     if last:
         items[:] = [item for item in items if item not in last] + last
-    config.stash[_CONFORMANCE_COLLECTED] = bool(last)
+    config.stash[_CONFORMANCE_COLLECTED] = {item.module.__name__ for item in last}
 
 
-_CONFORMANCE_COLLECTED = pytest.StashKey[bool]()
+_CONFORMANCE_COLLECTED = pytest.StashKey[set]()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def conformance_runs(request, tmp_path_factory):
-    """Start test_conformance.py's runs of Django's cache tests with the session.
+    """Start the conformance modules' runs with the session: {module: runs}.
 
-    They mostly sleep (waiting for keys to expire), so they take little from
-    the tests that run meanwhile; test_conformance.py waits for them last.
+    Django's and django-redis's own tests mostly sleep (waiting for keys to
+    expire), so they take little from the tests that run meanwhile; the
+    conformance modules wait for them last.
     """
-    if not request.config.stash.get(_CONFORMANCE_COLLECTED, False):
-        yield None
-        return
-    from test_conformance import start_runs
-
-    yield from start_runs(tmp_path_factory)
+    with contextlib.ExitStack() as stack:
+        runs = {}
+        for name in sorted(request.config.stash.get(_CONFORMANCE_COLLECTED, set())):
+            start_runs = importlib.import_module(name).start_runs
+            runs[name] = stack.enter_context(
+                contextlib.contextmanager(start_runs)(tmp_path_factory)
+            )
+        yield runs
 
 
 @pytest.fixture(scope="session")

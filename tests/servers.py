@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,7 @@ class Server:
     host: str
     port: int
     process: subprocess.Popen
+    socket: str = ""  # a unix socket it also listens on, if asked for
 
     @property
     def address(self) -> str:
@@ -72,13 +74,21 @@ def _start(command: list[str], port: int) -> Server:
     return server
 
 
-def start_redis(directory) -> Server:
-    """Start a private redis-server on a free loopback port (4 databases)."""
+def start_redis(directory, unix_socket: bool = False) -> Server:
+    """Start a private redis-server on a free loopback port (16 databases).
+
+    With ``unix_socket``, it also listens on a socket in ``directory``.
+    """
     binary = _require("redis-server")
     port = _free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(directory), "--databases", "16"]
-    return _start(command, port)
+    socket_path = str(Path(directory) / "redis.sock") if unix_socket else ""
+    if socket_path:
+        command += ["--unixsocket", socket_path, "--unixsocketperm", "700"]
+    server = _start(command, port)
+    server.socket = socket_path
+    return server
 
 
 def start_memcached() -> Server:

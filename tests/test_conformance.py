@@ -57,7 +57,8 @@ def start_runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outcomes(conformance_runs):
-    return {key: conformance.finish(*run) for key, run in conformance_runs.items()}
+    runs = conformance_runs[__name__]
+    return {key: conformance.finish(*run) for key, run in runs.items()}
 
 
 @pytest.mark.parametrize(("kind", "parallel"), CONFIGURATIONS)

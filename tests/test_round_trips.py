@@ -18,7 +18,7 @@ from roundtrips import counted_round_trips
 
 from isolatedtest.conf import Config
 from isolatedtest.isolation import Isolation
-from isolatedtest.stores.shared import SharedStore
+from isolatedtest.stores import build_stores
 
 
 @pytest.fixture(params=["redis", "pymemcache"])
@@ -37,11 +37,12 @@ def isolated_cache(request):
             "LOCATION": server.address,
         }
     with override_settings(CACHES={"default": {**params, "KEY_PREFIX": "rt"}}):
-        engine = Isolation([SharedStore(Config(), reset=True, run_id="round-trips")])
+        stores, _ = build_stores(Config(), reset=True, run_id="round-trips")
+        engine = Isolation(stores)
         try:
             cache = caches["default"]
             engine.start_run()
-            cache.get("connect")  # first use: connect (and sweep, on Redis)
+            cache.get("connect")  # first use: connect (on Redis: read its commands)
             engine.start_class()
             yield engine, cache
             engine.end_class()
@@ -95,7 +96,12 @@ def test_the_cost_does_not_grow_with_unrelated_keys(isolated_cache):
     before = one_test()
     backend = type(cache).__mro__[2].__module__
     if "redis" in backend:
-        client = cache._cache.get_client(write=True)
+        import redis
+
+        # Someone else's client ("localhost", not the alias's 127.0.0.1): its
+        # connections are not the cache's, so isolatedtest leaves them alone.
+        kwargs = cache._cache.get_client().connection_pool.connection_kwargs
+        client = redis.Redis(host="localhost", port=kwargs["port"], db=kwargs["db"])
         client.mset({f"unrelated:{n}": n for n in range(20_000)})
     else:
         cache._cache.set_many({f"unrelated:{n}": n for n in range(2_000)})

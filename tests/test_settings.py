@@ -196,7 +196,11 @@ def test_unsupported_backend_is_named_in_a_warning_at_start(
     assert run.stderr.index(REMOTE_WARNING) < run.stderr.index("Ran "), run.log
     report, _ = read_leaks(path)
     assert report["not_isolated"] == [
-        {"alias": "remote", "backend": "basicapp.backends.RemoteApiCache"}
+        {
+            "alias": "remote",
+            "backend": "basicapp.backends.RemoteApiCache",
+            "reason": "which isolatedtest has no strategy for",
+        }
     ]
 
 
@@ -214,6 +218,44 @@ def test_strict_refuses_to_run_with_an_unsupported_backend(manage):
         "which isolatedtest has no strategy for; --strict refuses to run with it"
     ), run.log
     assert "Ran " not in run.stderr, run.log
+
+
+THREAD_LOCAL = {
+    "threadlocal": {
+        "BACKEND": "basicapp.backends.ThreadLocalCache",
+        "LOCATION": "basic-thread-local",
+    }
+}
+
+
+def test_a_subclass_that_keeps_its_data_elsewhere_is_named_at_start(manage):
+    run = manage(
+        "basic",
+        "isolatedtest",
+        f"{OPTIONS_MODULE}.OptionTests.test_plain",
+        env={"FIXTURE_EXTRA_CACHES": THREAD_LOCAL},
+    )
+    assert run.returncode == 0, run.log
+    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "isolatedtest: WARNING: cache alias 'threadlocal' uses "
+        "basicapp.backends.ThreadLocalCache, a LocMemCache whose get, set do not "
+        "call LocMemCache's own: what they keep elsewhere is NOT isolated between "
+        "tests. Silence this with ISOLATEDTEST = {'EXCLUDE_ALIASES': ['threadlocal']}."
+    ], run.log
+    strict = manage(
+        "basic",
+        "isolatedtest",
+        f"{OPTIONS_MODULE}.OptionTests.test_plain",
+        "--strict",
+        env={"FIXTURE_EXTRA_CACHES": THREAD_LOCAL},
+    )
+    assert strict.returncode == 1, strict.log
+    assert strict.stderr.startswith(
+        "CommandError: cache alias 'threadlocal' uses "
+        "basicapp.backends.ThreadLocalCache, a LocMemCache whose get, set"
+    ), strict.log
+    assert "Ran " not in strict.stderr, strict.log
 
 
 def test_excluding_an_unsupported_alias_silences_the_warning_and_strict(manage):

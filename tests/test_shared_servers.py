@@ -228,7 +228,17 @@ def test_the_next_run_deletes_what_a_killed_run_left(
     )
     assert crashed.returncode == -9, crashed
     orphans = run_keys(backend, server_cache, request)
-    assert len(orphans) == 2, orphans
+    # The two keys, with the TTLs the test gave them, and the dead process's
+    # liveness record.
+    assert sorted(key.rsplit(":", 1)[-1] for key in orphans) == [
+        "live",
+        "orphan-forever",
+        "orphan-soon",
+    ], orphans
+    client = redis_client(request.getfixturevalue("redis_server"))
+    ttls = {key.rsplit(":", 1)[-1]: client.ttl(key) for key in orphans}
+    assert ttls["orphan-forever"] == -1, ttls
+    assert 0 < ttls["orphan-soon"] <= 300, ttls
     next_run = manage("shared", "isolatedtest", "sharedapp.tests.test_claims", env=env)
     assert next_run.returncode == 0, next_run
     assert run_keys(backend, server_cache, request) == []
@@ -265,8 +275,8 @@ def test_the_run_id_variable_names_the_namespace(manage, server_cache, request):
     )
     assert crashed.returncode == -9, crashed
     orphans = run_keys("redis", server_cache, request)
-    assert len(orphans) == 2
-    assert all(f"{MARK}{run_id}:" in key for key in orphans), orphans
+    assert len(orphans) == 3  # two keys and the process's liveness record
+    assert all(key.startswith(f"{MARK}{run_id}:") for key in orphans), orphans
     client = redis_client(request.getfixturevalue("redis_server"))
     client.delete(*orphans)
 

@@ -10,6 +10,7 @@ back. Adding a kind of backend means adding a module here and a line to
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
@@ -116,10 +117,15 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Unsupported:
-    """A cache alias isolatedtest has no adapter for."""
+    """A cache alias isolatedtest cannot isolate: why, and what that leaves out."""
 
     alias: str
     backend: str
+    reason: str = "which isolatedtest has no strategy for"
+    effect: str = (
+        "what this backend stores itself is NOT isolated between tests (what it "
+        "keeps in a LocMemCache or another isolated alias is)"
+    )
 
 
 def is_backend(cls: type, names: Collection[str]) -> bool:
@@ -147,17 +153,100 @@ def build_stores(
     from isolatedtest.stores.shared import SharedStore, is_shared
 
     unsupported = []
+    redis = False
     for alias, params in settings.CACHES.items():
+        cls = backend_class(params)
+        redis = redis or (cls is not None and _is_redis(cls))
         if alias in config.exclude_aliases:
             continue
-        cls = backend_class(params)
+        backend = params.get("BACKEND", "")
         if cls is None or not (
-            issubclass(cls, (LocMemCache, DummyCache)) or is_shared(cls)
+            issubclass(cls, (LocMemCache, DummyCache))
+            or is_shared(cls)
+            or _is_redis(cls)
         ):
-            unsupported.append(Unsupported(alias, params.get("BACKEND", "")))
-    stores = [
+            unsupported.append(Unsupported(alias, backend))
+            continue
+        partial = partial_cover(cls)
+        if partial:
+            effect = "what they keep elsewhere is NOT isolated between tests"
+            unsupported.append(Unsupported(alias, backend, partial, effect))
+    stores: list[Store] = [
         LocMemStore(config, reset),
         SharedStore(config, reset, run_id),
-        AttributeStore(config, reset),
     ]
+    if redis:
+        from isolatedtest.stores.redis import RedisStore
+
+        store = RedisStore(config, reset, run_id)
+        unsupported += store.unsupported
+        stores.append(store)
+    stores.append(AttributeStore(config, reset))
     return stores, unsupported
+
+
+# Where the backends isolatedtest covers come from.
+BACKEND_LIBRARIES = ("django", "django_redis")
+# What a cache stores, through Django's cache interface.
+DATA_METHODS = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "decr",
+    "set_many",
+    "delete_many",
+    "clear",
+    "get_or_set",
+    "incr_version",
+    "decr_version",
+)
+
+
+def partial_cover(cls: type) -> str:
+    """Say why a subclass of a covered backend is covered only in part, or "".
+
+    A subclass that overrides a data method without calling the backend's
+    own (``super()``) may keep what it stores somewhere isolatedtest does not
+    see: a dict of its own, thread-local storage, another client.
+    """
+    names = {*DATA_METHODS, *(f"a{name}" for name in DATA_METHODS)}
+    found: list[str] = []
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] in BACKEND_LIBRARIES:
+            base = klass.__qualname__
+            break
+        for name in sorted(names & klass.__dict__.keys()):
+            if name not in found and not _calls_super(klass.__dict__[name]):
+                found.append(name)
+    if not found:
+        return ""
+    return f"a {base} whose {', '.join(found)} do not call {base}'s own"
+
+
+def _calls_super(function) -> bool:
+    """Whether ``function`` (or a function inside it) calls ``super()``."""
+    function = inspect.unwrap(getattr(function, "__func__", function))
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return True  # not plain Python: assume it is a wrapper
+    codes = [code]
+    while codes:
+        code = codes.pop()
+        if "super" in code.co_names:
+            return True
+        codes += [const for const in code.co_consts if inspect.iscode(const)]
+    return False
+
+
+REDIS_BACKENDS = frozenset(
+    {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
+)
+
+
+def _is_redis(cls: type) -> bool:
+    return is_backend(cls, REDIS_BACKENDS)

@@ -28,10 +28,11 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.stores import Leak, Outcome, ResetFailure
 from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
-from isolatedtest.stores.sweep import sweep_dead_runs
 
 NAMESPACE_MARK = "isolatedtest"
-MAX_TIMEOUT = 24 * 60 * 60  # seconds; see sweep.py
+# Memcached, files and tables cannot list a dead run's keys: every key a run
+# writes there expires within this many seconds.
+MAX_TIMEOUT = 24 * 60 * 60
 UNKNOWN = object()  # a value isolatedtest did not see (it cannot copy it)
 KEEP = object()  # an operation that leaves the key's expiry as it was
 
@@ -97,15 +98,13 @@ class Scope:
 class Namespace:
     """The scopes of one shared store in this process."""
 
-    def __init__(self, base: str, reset: bool, persistent, sweep: bool) -> None:
+    def __init__(self, base: str, reset: bool, persistent) -> None:
         self.aliases: dict[str, tuple[str, str]] = {}  # {alias: (BACKEND, LOCATION)}
         self._base = base
         self._count = 0
         self._reset = reset
         self._persistent = persistent
         self._persistent_keys: dict[str, bool] = {}
-        self._sweep = sweep
-        self._swept: set[str] = set()  # KEY_PREFIXes swept for dead runs
         self.verify = False  # some writer swallows errors: check leaks exist
         self.run = Scope(None, self._space(materialized=True))
         self.klass: Scope | None = None
@@ -280,24 +279,11 @@ class Namespace:
         """Prepare the current scope for an operation; False for our own I/O."""
         if internal_tag():
             return False
-        if self._sweep and instance.key_prefix not in self._swept:
-            self._swept.add(instance.key_prefix)
-            self._sweep_dead_runs(instance)
         space = self.current.space
         if not space.materialized:
             space.materialized = True
             self._inherit(self.current, instance)
         return True
-
-    def _sweep_dead_runs(self, instance) -> None:
-        """Delete what this host's dead runs left: once per prefix, at first use."""
-        try:
-            with in_generation(self.run.space.live.tag):
-                sweep_dead_runs(instance, instance.key_prefix, NAMESPACE_MARK)
-        except Exception:
-            # Housekeeping only: the test's own operation reports an
-            # unreachable server, and the next run sweeps again.
-            pass
 
     def _inherit(self, scope: Scope, instance) -> None:
         """Copy the keys the enclosing scopes left visible into ``scope``."""

@@ -1,6 +1,7 @@
 """Caches on shared servers: each run, process, store and scope in its own namespace.
 
-Redis, Memcached, file and database caches are shared with parallel
+Memcached, file and database caches (Redis has a store of its own:
+``redis.py``) are shared with parallel
 workers, concurrent runs and whatever else uses the server, so they are
 never flushed. Each *store* (a Redis database, a set of Memcached servers, a
 directory, a table) gets one namespace (``namespace.py``) shared by every
@@ -27,7 +28,6 @@ from isolatedtest.stores.adoption import extend, install, origin
 from isolatedtest.stores.culling import DatabaseNamespacedCache, FileNamespacedCache
 from isolatedtest.stores.namespace import NAMESPACE_MARK, Namespace
 from isolatedtest.stores.namespaced import NamespacedCache
-from isolatedtest.stores.sweep import REDIS_BACKENDS, is_redis
 
 MEMCACHED_BACKENDS = frozenset(
     {
@@ -37,7 +37,7 @@ MEMCACHED_BACKENDS = frozenset(
 )
 FILE_BACKEND = "django.core.cache.backends.filebased.FileBasedCache"
 DATABASE_BACKEND = "django.core.cache.backends.db.DatabaseCache"
-SHARED_BACKENDS = REDIS_BACKENDS | MEMCACHED_BACKENDS | {FILE_BACKEND, DATABASE_BACKEND}
+SHARED_BACKENDS = MEMCACHED_BACKENDS | {FILE_BACKEND, DATABASE_BACKEND}
 _NOTHING: list = []  # what a scope end returns when there is nothing (not mutated)
 
 
@@ -49,8 +49,8 @@ def is_shared(cls: type) -> bool:
 def store_of(cls: type, params: dict) -> tuple:
     """Return what identifies the store an alias keeps its data in.
 
-    Aliases on one Redis database, one set of Memcached servers, one
-    directory or one table share their data, whatever their KEY_PREFIX,
+    Aliases on one set of Memcached servers, one directory or one table
+    share their data, whatever their KEY_PREFIX,
     VERSION or backend class.
     """
     location = params.get("LOCATION", "")
@@ -61,8 +61,6 @@ def store_of(cls: type, params: dict) -> tuple:
     if isinstance(location, str):
         location = re.split(r"[;,]", location)
     servers = tuple(server.strip() for server in location if server.strip())
-    if is_redis(cls):
-        return ("redis", servers, (params.get("OPTIONS") or {}).get("db"))
     return ("memcached", tuple(sorted(servers)))
 
 
@@ -115,9 +113,7 @@ class SharedStore:
 
     def _namespace(self, store: tuple) -> Namespace:
         if store not in self._namespaces:
-            namespace = Namespace(
-                self._base, self._reset, self._persistent, sweep=store[0] == "redis"
-            )
+            namespace = Namespace(self._base, self._reset, self._persistent)
             for _ in range(self._depth):
                 namespace.open_scope()
             if self._in_class:

@@ -1,6 +1,8 @@
-"""A project-specific LocMemCache subclass, as some projects have."""
+"""Project-specific cache backends, as some projects have."""
 
-from django.core.cache.backends.base import BaseCache
+import threading
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 
 
@@ -12,6 +14,25 @@ class CountingLocMemCache(LocMemCache):
     def set(self, *args, **kwargs):
         type(self).writes += 1
         return super().set(*args, **kwargs)
+
+
+class ThreadLocalCache(LocMemCache):
+    """A LocMemCache subclass that keeps its data per thread, in dicts of its own."""
+
+    def __init__(self, name, params):
+        super().__init__(name, params)
+        self._local = threading.local()
+
+    def _data(self) -> dict:
+        if not hasattr(self._local, "data"):
+            self._local.data = {}
+        return self._local.data
+
+    def get(self, key, default=None, version=None):
+        return self._data().get(self.make_key(key, version), default)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._data()[self.make_key(key, version)] = value
 
 
 class RemoteApiCache(BaseCache):

@@ -1,0 +1,876 @@
+"""Redis (Django's RedisCache, django-redis): every command isolated at the connection.
+
+A Redis database that a cache alias uses is one store, whatever reaches it:
+the cache interface, django-redis's helpers (``keys``, ``delete_pattern``,
+``ttl``, ``lock``, hashes, sets, sorted sets...), ``get_redis_connection()``
+or ``cache._cache.get_client()``. Each command's keys are rewritten on its
+way out (``redis_connection.py``) into the scope's generation of this
+process's namespace::
+
+    isolatedtest:<run id>:<process>:<generation>:<key as the client sent it>
+
+so keys, TTLs and types are exactly what the test's code made them, and
+replies that name keys come back without the namespace. A scope starts in a
+fresh generation; on its first command on a server, what the enclosing scope
+left there is copied in (``COPY``, in the same packet as that command). The
+keys each scope writes are recorded from the server's key specifications
+(``redis_commands.py``): when the scope ends, one pipeline reads what
+changed (the leak) and deletes the generation. ``FLUSHDB``/``FLUSHALL`` in
+a scope start a fresh generation instead: nothing outside the run's
+namespaces is ever read, changed or deleted.
+
+A killed run cannot delete its keys: each process keeps a liveness record on
+every server it uses (refreshed by a thread), and the first process of a
+later run to reach the server deletes the namespaces whose record is gone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import secrets
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from isolatedtest.conf import Config, ConfigurationError, host_tag
+from isolatedtest.stores import (
+    REDIS_BACKENDS,
+    Leak,
+    Outcome,
+    ResetFailure,
+    Unsupported,
+    backend_class,
+    is_backend,
+)
+from isolatedtest.stores.adoption import extend
+from isolatedtest.stores.redis_commands import KEYLESS, CommandTable, NotIsolable
+from isolatedtest.stores.redis_connection import (
+    Injected,
+    IsolatedConnection,
+    Transform,
+    exec_reply,
+    execute,
+    run_on,
+    set_adopter,
+)
+
+MARK = b"isolatedtest:"
+LIVE_TTL = 60  # seconds a process's liveness record lasts unrefreshed
+HEARTBEAT = 15  # seconds between refreshes
+SWEEP_BATCH = 10_000
+ABSENT = object()  # a key that was not there before the scope wrote it
+PENDING = object()  # its value before is on its way (an EXEC not yet read)
+DEFAULT_PORT = 6379
+
+# Commands whose replies or whose whole meaning involve the keyspace.
+KEYSPACE = frozenset({"keys", "scan", "randomkey", "dbsize", "flushdb", "flushall"})
+POPPING = frozenset(
+    {"blpop", "brpop", "bzpopmin", "bzpopmax", "lmpop", "blmpop", "zmpop", "bzmpop"}
+)
+STREAM_READS = frozenset({"xread", "xreadgroup"})
+COUNT_SCRIPT = b"return #redis.call('KEYS', ARGV[1])"
+LIST_SCRIPT = b"""local found = {}
+for i, pattern in ipairs(ARGV) do
+  found[i] = redis.call('KEYS', pattern)
+end
+return found"""
+
+
+def is_redis(cls: type) -> bool:
+    """Return whether ``cls`` is a Redis backend this store isolates."""
+    return is_backend(cls, REDIS_BACKENDS)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A cache alias on a Redis database, for naming its keys in reports."""
+
+    name: str
+    backend: str
+    location: str
+    prefix: str
+
+
+def identity(params: dict) -> tuple:
+    """Return what identifies a Redis database from a pool's connection kwargs."""
+    db = int(params.get("db") or 0)
+    if params.get("path"):
+        return ("unix", params["path"], db)
+    return (
+        params.get("host") or "localhost",
+        int(params.get("port") or DEFAULT_PORT),
+        db,
+    )
+
+
+def alias_databases(params: dict) -> list[tuple]:
+    """Return the identities of the databases a Redis cache alias reaches.
+
+    Raise ValueError when its LOCATION is not one the store can follow.
+    """
+    from redis.connection import parse_url
+
+    options = params.get("OPTIONS") or {}
+    for option in ("CLIENT_CLASS", "CONNECTION_FACTORY", "pool_class"):
+        if "sentinel" in str(options.get(option, "")).lower():
+            raise ValueError(f"Redis Sentinel ({option} {options[option]!r})")
+    location = params.get("LOCATION", "")
+    if isinstance(location, str):
+        location = [part for part in re.split(r"[;,]", location) if part.strip()]
+    found = []
+    for url in location:
+        parsed = parse_url(url.strip())
+        if "db" not in parsed and "db" in options:
+            parsed["db"] = options["db"]
+        found.append(identity(parsed))
+    return found
+
+
+class Space:
+    """A generation per server: what one scope (or an exempt test with it) sees."""
+
+    __slots__ = ("dead", "keys", "materialized", "tag", "tags")
+
+    def __init__(self, tag: bytes, materialized: bool = False) -> None:
+        self.tag = tag
+        self.tags: dict[Server, bytes] = {}  # after a clear(), on that server
+        # {server: keys that may be in this generation there}
+        self.keys: dict[Server, set[bytes]] = {}
+        self.materialized: set[Server] | None = None if materialized else set()
+        self.dead: list[tuple[Server, bytes, set[bytes]]] = []  # cleared ones
+
+    def tag_on(self, server: Server) -> bytes:
+        return self.tags.get(server, self.tag)
+
+    def is_materialized(self, server: Server) -> bool:
+        return self.materialized is None or server in self.materialized
+
+
+class Frame:
+    """A scope, as this store sees it: its space and what it wrote."""
+
+    __slots__ = ("before", "parent", "space", "written")
+
+    def __init__(self, parent: Frame | None, space: Space) -> None:
+        self.parent = parent
+        self.space = space
+        self.written: dict[Server, set[bytes]] = {}  # charged to this scope
+        self.before: dict[tuple[Server, bytes], object] = {}  # values before
+
+    def owns_space(self) -> bool:
+        return self.parent is None or self.parent.space is not self.space
+
+
+@dataclass
+class Fixture:
+    """A wider scope's fixture setting up while narrower scopes are open."""
+
+    frame: Frame
+    resume: Frame
+    writes: dict = field(default_factory=lambda: defaultdict(set))
+    cleared: set = field(default_factory=set)
+
+
+class Server:
+    """One Redis database this process reaches, through whatever pool."""
+
+    def __init__(self, store: RedisStore, key: tuple, aliases: list[Alias]) -> None:
+        self.store = store
+        self.key = key
+        self.aliases = aliases
+        self.pool = None  # a pool reaching it, for isolatedtest's own I/O
+        self.table: CommandTable | None = None
+        self.active = True
+
+    def __repr__(self) -> str:
+        return f"Server({self.key!r})"
+
+    def rewrite(self, connection, commands: list) -> tuple[list, list]:
+        return self.store.rewrite(self, connection, commands)
+
+    def alias_of(self, key: bytes) -> tuple[Alias, str]:
+        """Return the alias a server key belongs to, and the key as code names it."""
+        text = key.decode("utf-8", "backslashreplace")
+        for alias in self.aliases:
+            head = f"{alias.prefix}:"
+            if text.startswith(head):
+                version, found, rest = text[len(head) :].partition(":")
+                if found and version.isdigit():
+                    return alias, rest
+        return self.aliases[0], text
+
+    def failure(self, error: BaseException) -> ResetFailure:
+        alias = self.aliases[0]
+        return ResetFailure(
+            alias.name,
+            alias.backend,
+            alias.location,
+            f"{type(error).__name__}: {error}",
+        )
+
+
+class RedisStore:
+    """Every Redis database of this process's cache aliases, per scope."""
+
+    def __init__(self, config: Config, reset: bool, run_id: str) -> None:
+        self.reset = reset
+        self._config = config
+        self._persistent = config.persistent_matcher()
+        self._persistent_keys: dict[tuple[Server, bytes], bool] = {}
+        process = f"{os.getpid()}-{secrets.token_hex(2)}"
+        self._base = MARK + f"{run_id}:{process}:".encode()
+        self._live_key = self._base + b"live"
+        self._host = host_tag().encode()  # the liveness record's value
+        self._count = itertools.count(1)
+        self._lock = threading.RLock()
+        self._aliases: dict[tuple, list[Alias]] = {}
+        self.unsupported: list[Unsupported] = []
+        self._read_aliases()
+        self._servers: dict[tuple, Server] = {}
+        self._ready: list[Server] = []
+        self._stopped = threading.Event()
+        self.run = Frame(None, Space(self._tag(), materialized=True))
+        self.klass: Frame | None = None
+        self.current = self._child(self.run)
+        self.levels: list[Frame] = []
+        self._fixture: Fixture | None = None
+        setting_changed.connect(self._caches_changed, weak=True)
+        set_adopter(self)
+
+    # Which databases are isolated.
+
+    def _read_aliases(self) -> None:
+        excluded: dict[tuple, str] = {}
+        for alias, params in settings.CACHES.items():
+            cls = backend_class(params)
+            if cls is None or not is_redis(cls):
+                continue
+            try:
+                databases = alias_databases(params)
+            except ValueError as error:
+                if alias not in self._config.exclude_aliases:
+                    reason = f"whose LOCATION isolatedtest cannot follow ({error})"
+                    backend = params.get("BACKEND", "")
+                    self.unsupported.append(Unsupported(alias, backend, reason))
+                continue
+            info = Alias(
+                alias,
+                params.get("BACKEND", ""),
+                _location(params),
+                params.get("KEY_PREFIX", ""),
+            )
+            for database in databases:
+                if alias in self._config.exclude_aliases:
+                    excluded.setdefault(database, alias)
+                elif all(a.name != alias for a in self._aliases.get(database, ())):
+                    self._aliases.setdefault(database, []).append(info)
+        for database, alias in excluded.items():
+            if database in self._aliases:
+                other = self._aliases[database][0].name
+                raise ConfigurationError(
+                    f"ISOLATEDTEST['EXCLUDE_ALIASES'] names {alias!r}, which shares "
+                    f"its Redis database with the isolated alias {other!r}: what one "
+                    "writes, the other reads. Exclude both, or neither."
+                )
+
+    def _caches_changed(self, *, setting: str, **kwargs) -> None:
+        if setting == "CACHES":
+            self._read_aliases()  # a test's override_settings may add aliases
+
+    def explain(self, pool, error: Exception) -> None:
+        """Name the alias of a server that cannot be reached (Python 3.11+)."""
+        _explain(self._aliases.get(identity(pool.connection_kwargs)), error)
+
+    def adopt(self, pool, connection) -> None:
+        """Isolate ``connection`` if its pool reaches an isolated database."""
+        state = connection.__dict__
+        if state.get("_it_store") is self:
+            return
+        state["_it_store"] = self
+        key = identity(pool.connection_kwargs)
+        aliases = self._aliases.get(key)
+        if aliases is None:
+            state["_it_server"] = None
+            return
+        server = self._servers.get(key)
+        if server is None:
+            server = self._servers[key] = Server(self, key, aliases)
+        extend(connection, IsolatedConnection)
+        state.update(_it_server=server, _it_fifo=deque(), _it_multi=None)
+        if server.pool is None:
+            # Kept for isolatedtest's own I/O: a test may drop the cache
+            # object whose pool this is (override_settings).
+            server.pool = pool
+
+    def _prepare(self, server: Server, connection) -> None:
+        """Read the server's key specifications; announce this process; sweep.
+
+        Done on the connection about to send the first command that needs
+        them, before that command: it has no reply pending.
+        """
+        connection._it_raw = True
+        try:
+            live = ("SET", self._live_key, self._host, "EX", LIVE_TTL)
+            command_reply, _ = run_on(connection, [("COMMAND",), live])
+            if isinstance(command_reply, Exception):
+                raise NotIsolatedError(server, f"COMMAND failed: {command_reply}")
+            try:
+                server.table = CommandTable(command_reply)
+            except NotIsolable as error:
+                raise NotIsolatedError(server, str(error)) from None
+            self._ready.append(server)
+            if len(self._ready) == 1:
+                threading.Thread(
+                    target=self._heartbeat, name="isolatedtest-redis", daemon=True
+                ).start()
+            self._sweep(connection)
+        except Exception as error:
+            connection.disconnect()
+            _explain(server.aliases, error)
+            raise
+        finally:
+            connection._it_raw = False
+
+    def _heartbeat(self) -> None:
+        """Keep this process's liveness records while it runs."""
+        while not self._stopped.wait(HEARTBEAT):
+            for server in list(self._ready):
+                pool = server.pool
+                try:
+                    if pool is not None:
+                        live = ("SET", self._live_key, self._host, "EX", LIVE_TTL)
+                        execute(pool, [live])
+                except Exception:
+                    pass  # the server went away: the tests using it say so
+
+    def _sweep(self, connection) -> int:
+        """Delete the namespaces of processes that are gone.
+
+        A process is gone when its liveness record is (it stopped refreshing
+        it), or, on this host, when its pid is: a run killed a moment ago is
+        swept at once, one on another host once its record expires.
+        """
+        alive: dict[bytes, bool] = {self._base: True}
+        dead: list[bytes] = []
+        deleted = 0
+        cursor = b"0"
+        while True:
+            cursor, keys = run_on(
+                connection,
+                [("SCAN", cursor, "MATCH", MARK + b"*", "COUNT", SWEEP_BATCH)],
+            )[0]
+            owners = {}
+            for key in keys:
+                parts = key.split(b":", 3)
+                if len(parts) == 4 and parts[3] != b"live":
+                    owners[key] = b":".join(parts[:3]) + b":"
+            unknown = sorted(set(owners.values()) - alive.keys())
+            if unknown:
+                checks = [("GET", owner + b"live") for owner in unknown]
+                for owner, host in zip(
+                    unknown, run_on(connection, checks), strict=True
+                ):
+                    alive[owner] = host is not None and (
+                        host != self._host or _pid_alive(owner)
+                    )
+                    if host is not None and not alive[owner]:
+                        dead.append(owner + b"live")
+            dead += [key for key, owner in owners.items() if not alive[owner]]
+            if len(dead) >= SWEEP_BATCH or (cursor in (b"0", 0) and dead):
+                deleted += run_on(connection, [("UNLINK", *dead)])[0]
+                dead = []
+            if cursor in (b"0", 0):
+                return deleted
+
+    # Rewriting, called for each packet a connection sends.
+
+    def rewrite(self, server: Server, connection, commands: list) -> tuple[list, list]:
+        """Return ``commands`` in the scope's namespace, and each reply's needs."""
+        encode = connection.encoder.encode
+        out: list = []
+        entries: list = []
+        with self._lock:
+            frame = self.current
+            for args in commands:
+                try:
+                    argv = _argv(args, encode)
+                except Exception:
+                    out.append(args)  # redis-py refuses it when it packs it
+                    entries.append(None)
+                    continue
+                name = argv[0].decode("latin-1").lower()
+                if name in KEYLESS:
+                    self._keyless(connection, name, argv, out, entries)
+                    continue
+                if server.table is None:
+                    self._prepare(server, connection)
+                try:
+                    keys = server.table.keys(name, argv)
+                except NotIsolable as error:
+                    raise NotIsolatedError(server, str(error)) from None
+                before: list = []
+                if keys or name in ("keys", "scan", "randomkey", "dbsize"):
+                    before += self._materialize(frame, server)
+                entry = None
+                if name in KEYSPACE:
+                    argv, entry = self._keyspace(frame, server, name, argv)
+                else:
+                    for index, writes in keys:
+                        target = self._route(frame, server, argv[index])
+                        if writes:
+                            before += self._wrote(
+                                target, server, argv[index], target is frame
+                            )
+                        argv[index] = target.space.tag_on(server) + argv[index]
+                    if name in POPPING:
+                        entry = Transform(_strip_first)
+                    elif name in STREAM_READS:
+                        entry = Transform(_strip_streams)
+                self._queue(connection, before, out, entries)
+                self._queue(connection, [(tuple(argv), entry)], out, entries)
+        return out, entries
+
+    def _keyless(self, connection, name, argv, out, entries) -> None:
+        entry = None
+        if name == "multi":
+            connection._it_multi = []
+            out.append(tuple(argv))
+            entries.append(None)
+            return
+        if name == "exec" and connection._it_multi is not None:
+            entry = exec_reply(connection._it_multi)
+            connection._it_multi = None
+        elif name == "discard":
+            connection._it_multi = None
+        out.append(tuple(argv))
+        entries.append(entry)
+
+    def _queue(self, connection, commands, out, entries) -> None:
+        """Add commands; inside MULTI their replies come with EXEC's."""
+        multi = connection._it_multi
+        for command, entry in commands:
+            out.append(command)
+            if multi is None:
+                entries.append(entry)
+            else:
+                # The QUEUED reply: read off for own commands, passed for others.
+                entries.append(Injected() if isinstance(entry, Injected) else None)
+                multi.append(entry)
+
+    def _route(self, frame: Frame, server: Server, key: bytes) -> Frame:
+        """Persistent keys live in the run's generation; others in the scope's."""
+        if self._persistent is not None and self._is_persistent(server, key):
+            return self.run
+        return frame
+
+    def _is_persistent(self, server: Server, key: bytes) -> bool:
+        found = self._persistent_keys.get((server, key))
+        if found is None:
+            name = server.alias_of(key)[1]
+            found = self._persistent_keys[server, key] = bool(
+                self._persistent.match(name)
+            )
+        return found
+
+    def _materialize(self, frame: Frame, server: Server) -> list:
+        """Copy what the enclosing scopes left on ``server`` into ``frame``'s space."""
+        space = frame.space
+        if space.is_materialized(server):
+            return []
+        source = frame.parent
+        while not source.space.is_materialized(server):
+            source = source.parent
+        space.materialized.add(server)
+        keys = {
+            key
+            for key in source.space.keys.get(server, ())
+            if not (self._persistent and self._is_persistent(server, key))
+        }
+        space.keys[server] = keys
+        old, new = source.space.tag_on(server), space.tag_on(server)
+        return [(("COPY", old + key, new + key), Injected()) for key in sorted(keys)]
+
+    def _wrote(self, frame: Frame, server: Server, key: bytes, charged: bool) -> list:
+        """Note a write; return the command reading the value it replaces, if any.
+
+        Persistent keys (in the run's generation) are never charged.
+        """
+        commands = []
+        space = frame.space
+        known = space.keys.setdefault(server, set())
+        if charged:
+            written = frame.written.setdefault(server, set())
+            if key not in written:
+                written.add(key)
+                if key in known:
+                    frame.before[server, key] = PENDING
+                    take = _keeper(frame.before, (server, key))
+                    tag = space.tag_on(server)
+                    commands.append((("DUMP", tag + key), Injected(take)))
+        known.add(key)
+        if self._fixture is not None and frame is self._fixture.frame:
+            self._fixture.writes[server].add(key)
+        return commands
+
+    def _keyspace(self, frame: Frame, server: Server, name: str, argv: list):
+        """KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB and FLUSHALL, as the scope sees."""
+        if name in ("flushdb", "flushall"):
+            self._clear(frame, server)
+            return [b"ECHO", b"OK"], None
+        tags = [frame.space.tag_on(server)]
+        run_tag = self.run.space.tag_on(server)
+        persistent = self._persistent is not None and run_tag != tags[0]
+        if persistent:
+            tags.append(run_tag)  # the scope also sees the persistent keys
+        size = len(tags[0])
+        if name == "keys" and not persistent:
+            return [argv[0], tags[0] + argv[1]], Transform(_stripper(size))
+        if name == "scan" and not persistent:
+            return _scan(argv, tags[0]), Transform(_scan_stripper(size))
+        if name == "dbsize" and not persistent:
+            return [b"EVAL", COUNT_SCRIPT, b"0", tags[0] + b"*"], None
+        pattern = argv[1] if name == "keys" else _scan_pattern(argv)
+        script = [b"EVAL", LIST_SCRIPT, b"0", *(tag + pattern for tag in tags)]
+        keep = self._visible(server, size)
+        if name == "keys":
+            return script, Transform(keep)
+        if name == "scan":
+            return script, Transform(lambda reply: [b"0", keep(reply)])
+        if name == "dbsize":
+            return script, Transform(lambda reply: len(keep(reply)))
+        return script, Transform(lambda reply: _any(keep(reply)))
+
+    def _visible(self, server: Server, size: int):
+        """Return the scope's keys and the run's persistent ones, from LIST_SCRIPT."""
+
+        def keep(reply):
+            own, run = reply[0], reply[1:] and reply[1]
+            names = [key[size:] for key in own]
+            raw = [_as_bytes(key[size:]) for key in run]
+            names += [
+                key[size:]
+                for key, name in zip(run, raw, strict=True)
+                if self._is_persistent(server, name)
+            ]
+            return names
+
+        return keep
+
+    def _clear(self, frame: Frame, server: Server) -> None:
+        """Empty what ``frame`` sees on ``server``: a fresh generation."""
+        space = frame.space
+        keys = space.keys.pop(server, set())
+        space.dead.append((server, space.tag_on(server), keys))
+        space.tags[server] = self._tag()
+        space.keys[server] = set()
+        if space.materialized is not None:
+            space.materialized.add(server)
+        frame.written.pop(server, None)
+        for key in [k for k in frame.before if k[0] is server]:
+            del frame.before[key]
+        if self._fixture is not None and frame is self._fixture.frame:
+            self._fixture.cleared.add(server)
+
+    # Scopes.
+
+    def _tag(self) -> bytes:
+        # Fixed width: every tag has the same length, none starts another.
+        return self._base + f"{next(self._count):08x}:".encode()
+
+    def _child(self, parent: Frame) -> Frame:
+        if self.reset:
+            return Frame(parent, Space(self._tag()))
+        return Frame(parent, parent.space)
+
+    def start_worker(self) -> None:
+        pass
+
+    def start_run(self) -> None:
+        pass
+
+    def start_class(self) -> None:
+        self.klass = self.current
+
+    def start_test(self) -> None:
+        self.current = self._child(self.klass or self.run)
+
+    def end_test(self) -> list[Outcome]:
+        test, self.current = self.current, self.klass or self.run
+        if not (test.written or test.space.keys or test.space.dead):
+            return _NOTHING
+        return self._end(test, report=True)
+
+    def start_exempt_test(self) -> None:
+        klass = self.klass or self.run
+        self.current = Frame(klass, klass.space)
+
+    def end_exempt_test(self) -> None:
+        self.current = self.klass or self.run
+
+    def end_class(self, report: bool) -> list[Outcome]:
+        klass, self.klass = self.current, None
+        self.current = self._child(self.run)
+        return self._end(klass, report)
+
+    def abort_class(self) -> None:
+        self.end_class(report=False)
+
+    def end_run(self) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        frame = self.current
+        while frame is not None:
+            if frame.owns_space():
+                outcomes += self._end(frame, report=False, delete=True)
+            frame = frame.parent
+        self._stopped.set()
+        for server in self._servers.values():
+            server.active = False
+        for server in self._ready:
+            pool = server.pool
+            if pool is not None:
+                try:
+                    execute(pool, [("DEL", self._live_key)])
+                except Exception as error:
+                    outcomes.append(server.failure(error))
+        set_adopter(None)
+        return outcomes
+
+    def open_scope(self) -> None:
+        scope = self._child(self.current)
+        self.levels.append(scope)
+        self.klass = self.current = scope
+
+    def close_scope(self, report: bool) -> list[Outcome]:
+        scope = self.levels.pop()
+        self.klass = self.levels[-1] if self.levels else None
+        self.current = scope.parent
+        return self._end(scope, report)
+
+    def begin_fixture(self, depth: int) -> None:
+        self._fixture = Fixture(self.levels[depth], self.current)
+        self.current = self.levels[depth]
+
+    def end_fixture(self, depth: int) -> None:
+        """Let the scopes inside ``depth`` already in use see what its fixture did."""
+        fixture, self._fixture = self._fixture, None
+        self.current = fixture.resume
+        inner = self.levels[depth + 1 :]
+        if fixture.resume not in inner and fixture.resume is not fixture.frame:
+            inner.append(fixture.resume)
+        source = fixture.frame.space
+        for server in set(fixture.writes) | fixture.cleared:
+            commands = []
+            for frame in inner:
+                space = frame.space
+                if space is source or not space.is_materialized(server):
+                    continue
+                if server in fixture.cleared:
+                    self._clear(frame, server)
+                tag, old = space.tag_on(server), source.tag_on(server)
+                for key in sorted(fixture.writes.get(server, ())):
+                    commands += [("DEL", tag + key), ("COPY", old + key, tag + key)]
+                    space.keys[server].add(key)
+            pool = server.pool
+            if commands and pool is not None:
+                execute(pool, commands)
+
+    def _end(self, frame: Frame, report: bool, delete: bool = False) -> list[Outcome]:
+        """Read what ``frame`` left (its leak); delete its generation if isolating."""
+        space = frame.space
+        deleting = delete or (self.reset and frame.owns_space())
+        servers = set(frame.written)
+        if deleting:
+            servers |= set(space.keys) | {dead[0] for dead in space.dead}
+        outcomes: list[Outcome] = []
+        for server in servers:
+            try:
+                leaked = self._settle(frame, server, report, deleting)
+            except Exception as error:
+                outcomes.append(server.failure(error))
+                continue
+            outcomes += _leaks(server, leaked)
+        frame.written = {}
+        frame.before = {}
+        if deleting:
+            space.keys = {}
+            space.dead = []
+        return outcomes
+
+    def _settle(self, frame, server, report: bool, deleting: bool) -> list[bytes]:
+        """One pipeline on ``server``: what changed, then the deletions."""
+        space = frame.space
+        tag = space.tag_on(server)
+        commands, checks = [], []
+        for key in sorted(frame.written.get(server, ())) if report else ():
+            before = frame.before.get((server, key), ABSENT)
+            if before is PENDING:
+                continue  # never written (its transaction did not run)
+            if before is not ABSENT:
+                checks.append((key, len(commands), before))
+                commands.append(("DUMP", tag + key))
+            elif not deleting:
+                checks.append((key, len(commands), ABSENT))
+                commands.append(("EXISTS", tag + key))
+        deletions = {}
+        if deleting:
+            for key in sorted(space.keys.get(server, ())):
+                deletions[key] = len(commands)
+                commands.append(("DEL", tag + key))
+            for dead_server, dead_tag, keys in space.dead:
+                if dead_server is server:
+                    commands += [("DEL", dead_tag + key) for key in sorted(keys)]
+        if not commands:
+            return []
+        pool = server.pool
+        if pool is None:
+            return []  # the pool is gone, and its connections with it
+        replies = execute(pool, commands)
+        leaked = []
+        for key, index, before in checks:
+            if before is ABSENT:
+                if replies[index] == 1:
+                    leaked.append(key)
+            elif replies[index] is not None and replies[index] != before:
+                leaked.append(key)
+        if report:
+            written = frame.written.get(server, ())
+            for key, index in deletions.items():
+                before = frame.before.get((server, key), ABSENT)
+                if key in written and before is ABSENT and replies[index] == 1:
+                    leaked.append(key)
+        return leaked
+
+
+class NotIsolatedError(Exception):
+    """A command isolatedtest cannot keep in the namespace: it is not sent."""
+
+    def __init__(self, server: Server, reason: str) -> None:
+        alias = server.aliases[0]
+        super().__init__(
+            f"isolatedtest: cannot isolate a command to cache alias {alias.name!r} "
+            f"({alias.backend} at {alias.location!r}): {reason}. Isolation on "
+            "Redis needs Redis 7.0 or newer; or leave the alias out with "
+            "ISOLATEDTEST['EXCLUDE_ALIASES']."
+        )
+
+
+_NOTHING: list = []
+
+
+def _pid_alive(owner: bytes) -> bool:
+    """Whether the process of a namespace (``isolatedtest:run:pid-x:``) runs here."""
+    try:
+        pid = int(owner.split(b":")[2].split(b"-")[0])
+        os.kill(pid, 0)
+    except (ValueError, IndexError, PermissionError):
+        return True
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _keeper(target: dict, key):
+    """Return a function that keeps a reply (a DUMP) in ``target[key]``."""
+
+    def take(reply):
+        target[key] = None if isinstance(reply, Exception) else reply
+
+    return take
+
+
+def _leaks(server: Server, keys: list[bytes]) -> list[Leak]:
+    by_alias: dict[Alias, set[str]] = defaultdict(set)
+    for key in keys:
+        alias, name = server.alias_of(key)
+        by_alias[alias].add(name)
+    return [
+        Leak(alias.name, alias.backend, alias.location, tuple(sorted(names)))
+        for alias, names in by_alias.items()
+    ]
+
+
+def _argv(args, encode) -> list[bytes]:
+    """Return the command as bytes, its name split as redis-py splits it."""
+    first = args[0]
+    head = (first.encode() if isinstance(first, str) else bytes(first)).split()
+    return [*head, *(bytes(encode(arg)) for arg in args[1:])]
+
+
+def _scan(argv: list[bytes], tag: bytes) -> list[bytes]:
+    argv = list(argv)
+    for index in range(2, len(argv) - 1):
+        if argv[index].upper() == b"MATCH":
+            argv[index + 1] = tag + argv[index + 1]
+            return argv
+    return [*argv, b"MATCH", tag + b"*"]
+
+
+def _scan_pattern(argv: list[bytes]) -> bytes:
+    for index in range(2, len(argv) - 1):
+        if argv[index].upper() == b"MATCH":
+            return argv[index + 1]
+    return b"*"
+
+
+def _stripper(size: int):
+    return lambda keys: [key[size:] for key in keys]
+
+
+def _scan_stripper(size: int):
+    return lambda reply: [reply[0], [key[size:] for key in reply[1]]]
+
+
+def _strip_first(reply):
+    if isinstance(reply, list) and reply:
+        return [_strip_namespace(reply[0]), *reply[1:]]
+    return reply
+
+
+def _strip_streams(reply):
+    if isinstance(reply, dict):
+        return {_strip_namespace(key): value for key, value in reply.items()}
+    if isinstance(reply, list):
+        return [[_strip_namespace(item[0]), *item[1:]] for item in reply]
+    return reply
+
+
+def _strip_namespace(key):
+    """Take the namespace off a key name (any of this process's tags)."""
+    mark = MARK if isinstance(key, bytes) else MARK.decode()
+    if key[: len(mark)] == mark:
+        return key.split(mark[-1:], 4)[-1]
+    return key
+
+
+def _any(keys: list):
+    import random
+
+    return random.choice(keys) if keys else None
+
+
+def _as_bytes(key) -> bytes:
+    return key if isinstance(key, bytes) else str(key).encode()
+
+
+def _explain(aliases: list[Alias] | None, error: Exception) -> None:
+    """Add a note naming the alias to a connection error (Python 3.11+)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if not aliases or names.isdisjoint({"ConnectionError", "TimeoutError"}):
+        return
+    if hasattr(error, "add_note"):
+        alias = aliases[0]
+        error.add_note(
+            f"isolatedtest: cache alias {alias.name!r} ({alias.backend} at "
+            f"{alias.location!r}) could not be reached. Start the server, or "
+            "leave the alias out with ISOLATEDTEST['EXCLUDE_ALIASES']."
+        )
+
+
+def _location(params: dict) -> str:
+    location = params.get("LOCATION", "")
+    return location if isinstance(location, str) else ",".join(location)
