@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from isolatedtest.stores import Leak, Outcome, PendingLeak, ResetFailure
+from isolatedtest.stores import Leak, Outcome, PendingLeak, RawWrite, ResetFailure
 
 BATCH = 1000  # charges worked out at a time
 
@@ -108,14 +108,15 @@ class Ledger:
         tally = dict(exported["tally"])
         tally["aliases"] = set(tally["aliases"])
         self.tally.add(Tally(**tally))
-        kinds = {"Leak": Leak, "ResetFailure": ResetFailure}
+        kinds = {"Leak": Leak, "ResetFailure": ResetFailure, "RawWrite": RawWrite}
         for data in exported["records"]:
             data = dict(data)
             scope, name = data.pop("scope"), data.pop("name")
+            if "keys" in data:
+                data["keys"] = tuple(data["keys"])
+            if "attributes" in data:
+                data["attributes"] = tuple(data["attributes"])
             outcome = kinds[data.pop("kind")](**data)
-            if isinstance(outcome, Leak):
-                outcome.keys = tuple(outcome.keys)
-                outcome.attributes = tuple(outcome.attributes)
             self._kept.append(Record(scope, name, outcome))
 
     def records(self) -> list[Record]:

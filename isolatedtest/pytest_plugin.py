@@ -361,9 +361,9 @@ class Isolating:
         if self.options.strict:
             from isolatedtest.ledger import resolve
             from isolatedtest.report import failure_message
-            from isolatedtest.stores import Leak
+            from isolatedtest.stores import Leak, RawWrite
 
-            leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
+            leaks = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
             if leaks:
                 raise LeakFailure(failure_message(scope, leaks))
 

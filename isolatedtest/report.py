@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
 from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
-from isolatedtest.stores import Leak, Outcome, ResetFailure, Unsupported
+from isolatedtest.stores import Leak, Outcome, RawWrite, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
 # Scopes in the summary, inner to outer (unittest's and pytest's).
@@ -22,8 +23,10 @@ def describe(outcome: Outcome) -> str:
     return f"alias {outcome.alias!r} ({where})" if outcome.alias else where
 
 
-def failure_message(scope: str, leaks: list[Leak]) -> str:
+def failure_message(scope: str, leaks: list[Leak | RawWrite]) -> str:
     """Return the --strict failure message for a test's or class's leaks."""
+    raw = [leak for leak in leaks if isinstance(leak, RawWrite)]
+    leaks = [leak for leak in leaks if isinstance(leak, Leak)]
     parts = []
     for leak in leaks:
         what = [repr(key) for key in leak.keys]
@@ -31,7 +34,15 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
             names = ", ".join(map(repr, leak.attributes))
             what.append(f"{_noun(len(leak.attributes), 'attribute')} {names} changed")
         parts.append(f"{describe(leak)}: {', '.join(what)}")
+    for write in raw:
+        keys = ", ".join(map(repr, write.keys))
+        parts.append(
+            f"{describe(write)}: {keys} written through its raw client, which is "
+            "NOT isolated"
+        )
     advice = []
+    if raw:
+        advice.append("Write through the cache's own methods: they are isolated.")
     if any(leak.keys for leak in leaks):
         advice.append(
             f"Delete these keys before the {scope} ends, or, if they may persist, "
@@ -42,10 +53,8 @@ def failure_message(scope: str, leaks: list[Leak]) -> str:
             f"Put the cache object's attributes back before the {scope} ends "
             "(mock.patch.object does)."
         )
-    return (
-        f"isolatedtest: this {scope} left cache state behind: {'; '.join(parts)}. "
-        + " ".join(advice)
-    )
+    what = "left cache state behind" if leaks else "wrote to a cache"
+    return f"isolatedtest: this {scope} {what}: {'; '.join(parts)}. " + " ".join(advice)
 
 
 def not_isolated_message(item: Unsupported, strict_flag: str | None) -> str:
@@ -85,6 +94,7 @@ def summary(
     if dependencies:
         found = graph.dependencies(records, isolated)
         lines.append(graph.summary(found, isolated, verbosity))
+    lines += _raw_writes(records, verbosity)
     for record, count in reset_failures(records):
         again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""
         lines.append(
@@ -92,6 +102,31 @@ def summary(
             f"{record.scope} {record.name}{again}: {record.outcome.error}"
         )
     return "\n".join(lines)
+
+
+def _raw_writes(records: list[Record], verbosity: int) -> list[str]:
+    """Say, per alias, which keys scopes wrote past isolation (a raw client)."""
+    by_alias: dict[tuple, list[Record]] = {}
+    for record in records:
+        write = record.outcome
+        if isinstance(write, RawWrite):
+            by_alias.setdefault((write.alias, write.location), []).append(record)
+    lines = []
+    for found in by_alias.values():
+        keys = sorted({key for record in found for key in record.outcome.keys})
+        shown = ", ".join(map(repr, keys[:5])) + (", ..." if len(keys) > 5 else "")
+        scopes = Counter(record.scope for record in found)
+        who = _enumerate([_count(n, scope) for scope, n in scopes.items()])
+        lines.append(
+            f"isolatedtest: {who} wrote through the raw client of "
+            f"{describe(found[0].outcome)}, which is NOT isolated: {shown}. "
+            "Write through the cache's own methods: they are isolated."
+        )
+        if verbosity >= 2:
+            for record in found:
+                keys = ", ".join(map(repr, record.outcome.keys))
+                lines.append(f"  raw write: {record.scope} {record.name}: {keys}")
+    return lines
 
 
 def _leak_summary(
@@ -169,6 +204,11 @@ def write_json(
             {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
             for r in records
             if isinstance(r.outcome, Leak)
+        ],
+        "raw_writes": [
+            {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
+            for r in records
+            if isinstance(r.outcome, RawWrite)
         ],
         "reset_failures": [
             {"scope": r.scope, "name": r.name, **asdict(r.outcome), "count": count}

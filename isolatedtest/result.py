@@ -18,7 +18,7 @@ from collections.abc import Callable
 from isolatedtest.isolation import Isolation
 from isolatedtest.ledger import Charge, Ledger, resolve
 from isolatedtest.report import failure_message
-from isolatedtest.stores import Leak, Outcome
+from isolatedtest.stores import Leak, Outcome, RawWrite
 from isolatedtest.stores.access import AccessStore
 
 # Keep this module's frames out of the tracebacks of --strict failures.
@@ -138,7 +138,7 @@ class Hook:
         self.record((scope, name, outcomes))
         if self.strict and can_fail:
             # A failed reset is reported, never turned into this test's failure.
-            leaks = [o for o in resolve(outcomes) if isinstance(o, Leak)]
+            leaks = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
             if leaks:
                 raise failure(failure_message(scope, leaks))
 

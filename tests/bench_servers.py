@@ -85,6 +85,7 @@ KINDS = {
     "read": ("reads 1 key", 2),
     "write3": ("writes 3 keys", 2),
     "class": (f"class setup wrote {CLASS_KEYS} keys; reads 1, writes 1", 2),
+    "raw": ("(Redis) a hash and a set through the raw client's pipeline", 2),
     "class_cost": (
         f"(per class) setup writing {CLASS_KEYS} keys, then the class's end",
         None,
@@ -483,12 +484,29 @@ def _class_setup(cache) -> None:
         cache.set(f"class-{n}", n)
 
 
+def _raw_pipeline(cache) -> None:
+    """Write a hash and a set through the client under the cache (Redis)."""
+    if hasattr(cache, "client"):  # django-redis
+        client = cache.client.get_client(write=True)
+    else:
+        client = cache._cache.get_client(write=True)
+    client.pipeline().hset("h", "f", "v").sadd("s", "m").execute()
+
+
 BODIES: dict[str, Callable[[object], object]] = {
     "none": lambda cache: None,
     "read": lambda cache: cache.get("k"),
     "write3": _write3,
     "class": _class_test,
+    "raw": _raw_pipeline,
 }
+ALONE = ("none", "read", "write3", "raw")  # kinds of test run in a class with no state
+
+
+def _kinds(cache) -> list[str]:
+    """The kinds of test a backend runs ("raw" needs a Redis client)."""
+    redis = "redis" in type(cache).__module__
+    return [kind for kind in BODIES if redis or kind != "raw"]
 
 
 def count_plain(alias: str, relay: Relay | None) -> dict[str, list[int]]:
@@ -496,7 +514,8 @@ def count_plain(alias: str, relay: Relay | None) -> dict[str, list[int]]:
     cache = plain_instance(alias)
     _class_setup(cache)  # the class's state, for the "class" test to read
     counts: dict[str, list[int]] = {}
-    for kind, body in BODIES.items():
+    for kind in _kinds(cache):
+        body = BODIES[kind]
         body(cache)  # warm-up
         counts[kind] = [
             count(lambda body=body: body(cache), relay) for _ in range(COUNT_REPEAT)
@@ -511,7 +530,7 @@ def count_plain(alias: str, relay: Relay | None) -> dict[str, list[int]]:
 def count_isolated(isolated: Isolated, relay: Relay | None) -> dict[str, list[int]]:
     """Round trips of each kind of test, run by the engine."""
     counts: dict[str, list[int]] = {}
-    for kind in ("none", "read", "write3"):
+    for kind in [kind for kind in _kinds(isolated.cache) if kind in ALONE]:
         body = BODIES[kind]
         isolated.test(body)  # warm-up
         counts[kind] = [

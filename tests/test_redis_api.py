@@ -10,6 +10,8 @@ class's state only.
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 
 API = "sharedapp.tests.test_redis_api"
@@ -75,13 +77,11 @@ def test_every_write_is_a_leak_named_as_the_code_named_it(
         )
     }
     if backend == "django-redis":
+        keys = ("profile", "tags", "user:1", "user:2")
+        if version("django-redis") >= "7":  # it has sorted sets
+            keys = ("profile", "scores", "tags", "user:1", "user:2")
         expected.add(
-            (
-                "test",
-                f"{HELPERS}.test_a_writes_through_the_helpers",
-                "default",
-                ("profile", "scores", "tags", "user:1", "user:2"),
-            )
+            ("test", f"{HELPERS}.test_a_writes_through_the_helpers", "default", keys)
         )
     assert leaks == expected
 

@@ -415,3 +415,34 @@ def test_a_rebound_key_function_still_writes_in_the_runs_namespace(
     assert {leak[1] for leak in leaks} == {
         f"{changes}.test_a_rebinds_the_key_function_and_prefix"
     }
+
+
+@pytest.mark.parametrize("backend", ["pymemcache", "pylibmc"])
+def test_writes_through_a_memcached_client_itself_are_named(
+    manage, server_cache, backend, tmp_path
+):
+    path = tmp_path / "report.json"
+    env = {"FIXTURE_CACHE": server_cache(backend)}
+    label = "sharedapp.tests.test_raw_client"
+    run = manage("shared", "isolatedtest", label, "--leak-report", str(path), env=env)
+    assert run.returncode == 0, run
+    name = "PyMemcacheCache" if backend == "pymemcache" else "PyLibMCCache"
+    assert re.search(
+        r"^isolatedtest: 1 test wrote through the raw client of alias 'default' "
+        rf"\({name} '127\.0\.0\.1:\d+'\), which is NOT isolated: "
+        r"'raw-token'\. Write through the cache's own methods: they are isolated\.$",
+        run.stderr,
+        re.M,
+    ), run
+    report = json.loads(path.read_text())
+    assert [(w["name"], w["keys"]) for w in report["raw_writes"]] == [
+        (f"{label}.RawClient.test_writes_past_the_cache", ["raw-token"])
+    ]
+    strict = manage("shared", "isolatedtest", label, "--strict", env=env)
+    assert strict.problems == {
+        f"{label}.RawClient.test_writes_past_the_cache": "FAIL"
+    }, strict
+    assert (
+        "isolatedtest: this test wrote to a cache: alias 'default'"
+        in strict.problem_text(f"{label}.RawClient.test_writes_past_the_cache")
+    )

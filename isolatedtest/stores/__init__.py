@@ -62,7 +62,20 @@ class PendingLeak:
         return (leak.alias or leak.location, len(leak.keys)) if leak else None
 
 
-Outcome = Leak | PendingLeak | ResetFailure
+@dataclass(frozen=True)
+class RawWrite:
+    """Keys a scope wrote through a cache's raw client, which is not isolated.
+
+    (Memcached's ``cache._cache``: its writes bypass the key function.)
+    """
+
+    alias: str
+    backend: str
+    location: str
+    keys: tuple[str, ...]
+
+
+Outcome = Leak | PendingLeak | ResetFailure | RawWrite
 
 
 class Store(Protocol):

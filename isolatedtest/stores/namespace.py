@@ -26,8 +26,7 @@ from contextlib import contextmanager
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
-from isolatedtest.stores import Leak, Outcome, ResetFailure
-from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
+from isolatedtest.stores import Leak, Outcome, RawWrite, ResetFailure
 
 NAMESPACE_MARK = "isolatedtest"
 # Memcached, files and tables cannot list a dead run's keys: every key a run
@@ -87,12 +86,13 @@ class Space:
 class Scope:
     """A run, class or test, as seen by one store."""
 
-    __slots__ = ("parent", "space", "written")
+    __slots__ = ("parent", "raw", "space", "written")
 
     def __init__(self, parent: Scope | None, space: Space) -> None:
         self.parent = parent
         self.space = space
         self.written: set[EntryId] = set()
+        self.raw: dict[str, set[str]] | None = None  # {alias: keys a raw client wrote}
 
 
 class Namespace:
@@ -189,7 +189,12 @@ class Namespace:
         return outcomes
 
     def _end(self, scope: Scope, report: bool) -> list[Outcome]:
-        leaks = self._leaks(scope) if report else []
+        leaks: list[Outcome] = self._leaks(scope) if report else []
+        if scope.raw:
+            leaks += [
+                RawWrite(alias, *self.aliases[alias], tuple(sorted(keys)))
+                for alias, keys in sorted(scope.raw.items())
+            ]
         if not self._reset:
             return leaks
         failures: list[Outcome] = []
@@ -342,6 +347,13 @@ class Namespace:
         if space is self.current.space:
             self.current.written.add(entry)
 
+    def raw_write(self, alias: str, keys) -> None:
+        """Note keys written through a raw client, which isolation does not cover."""
+        scope = self.current
+        if scope.raw is None:
+            scope.raw = {}
+        scope.raw.setdefault(alias, set()).update(str(key) for key in keys)
+
     def touched(self, instance, key, version, timeout) -> None:
         entry = (instance._isolatedtest_group(), key, _version(instance, version))
         record = self._space_for(key).live.keys.get(entry)
@@ -389,6 +401,8 @@ class Namespace:
 
 
 def _delete_all(generation: Generation) -> None:
+    from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
+
     groups: dict[tuple, list] = defaultdict(list)
     for group, key, version in generation.keys:
         groups[group, version].append(key)

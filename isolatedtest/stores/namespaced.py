@@ -10,9 +10,24 @@ sees the store, and never delete what is not the scope's.
 
 from __future__ import annotations
 
+import threading
+
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
-from isolatedtest.stores.namespace import KEEP, Namespace, capped
+from isolatedtest.stores.namespace import KEEP, Namespace, capped, internal_tag
+
+# How deep the current thread is in a cache method: writes to a raw client
+# from outside any are the test's own (memcached.py).
+_calls = threading.local()
+
+
+def in_cache_call() -> bool:
+    return getattr(_calls, "depth", 0) > 0
+
+
+def own_io() -> bool:
+    """Whether the current thread does isolatedtest's own I/O."""
+    return internal_tag() is not None
 
 
 class NamespacedCache:
@@ -45,11 +60,14 @@ class NamespacedCache:
 
     def _isolatedtest_call(self, name, *args, **kwargs):
         """Call the backend's own method; say which alias failed, if it fails."""
+        _calls.depth = getattr(_calls, "depth", 0) + 1
         try:
             return getattr(super(), name)(*args, **kwargs)
         except Exception as error:
             _explain(error, self)
             raise
+        finally:
+            _calls.depth -= 1
 
     def get(self, *args, **kwargs):
         self._isolatedtest_namespace.enter(self)

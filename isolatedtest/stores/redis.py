@@ -26,6 +26,7 @@ later run to reach the server deletes the namespaces whose record is gone.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -234,6 +235,7 @@ class RedisStore:
         self._servers: dict[tuple, Server] = {}
         self._ready: list[Server] = []
         self._stopped = threading.Event()
+        self._beating = threading.Lock()
         self.run = Frame(None, Space(self._tag(), materialized=True))
         self.klass: Frame | None = None
         self.current = self._child(self.run)
@@ -339,14 +341,14 @@ class RedisStore:
     def _heartbeat(self) -> None:
         """Keep this process's liveness records while it runs."""
         while not self._stopped.wait(HEARTBEAT):
-            for server in list(self._ready):
-                pool = server.pool
-                try:
-                    if pool is not None:
-                        live = ("SET", self._live_key, self._host, "EX", LIVE_TTL)
-                        execute(pool, [live])
-                except Exception:
-                    pass  # the server went away: the tests using it say so
+            with self._beating:  # not once end_run has deleted the records
+                if self._stopped.is_set():
+                    return
+                live = ("SET", self._live_key, self._host, "EX", LIVE_TTL)
+                for server in list(self._ready):
+                    # A server that went away: the tests using it say so.
+                    with contextlib.suppress(Exception):
+                        execute(server.pool, [live])
 
     def _sweep(self, connection) -> int:
         """Delete the namespaces of processes that are gone.
@@ -627,16 +629,15 @@ class RedisStore:
             if frame.owns_space():
                 outcomes += self._end(frame, report=False, delete=True)
             frame = frame.parent
-        self._stopped.set()
+        with self._beating:
+            self._stopped.set()
         for server in self._servers.values():
             server.active = False
         for server in self._ready:
-            pool = server.pool
-            if pool is not None:
-                try:
-                    execute(pool, [("DEL", self._live_key)])
-                except Exception as error:
-                    outcomes.append(server.failure(error))
+            try:
+                execute(server.pool, [("DEL", self._live_key)])
+            except Exception as error:
+                outcomes.append(server.failure(error))
         set_adopter(None)
         return outcomes
 
@@ -675,9 +676,8 @@ class RedisStore:
                 for key in sorted(fixture.writes.get(server, ())):
                     commands += [("DEL", tag + key), ("COPY", old + key, tag + key)]
                     space.keys[server].add(key)
-            pool = server.pool
-            if commands and pool is not None:
-                execute(pool, commands)
+            if commands:
+                execute(server.pool, commands)
 
     def _end(self, frame: Frame, report: bool, delete: bool = False) -> list[Outcome]:
         """Read what ``frame`` left (its leak); delete its generation if isolating."""
@@ -726,10 +726,7 @@ class RedisStore:
                     commands += [("DEL", dead_tag + key) for key in sorted(keys)]
         if not commands:
             return []
-        pool = server.pool
-        if pool is None:
-            return []  # the pool is gone, and its connections with it
-        replies = execute(pool, commands)
+        replies = execute(server.pool, commands)
         leaked = []
         for key, index, before in checks:
             if before is ABSENT:

@@ -26,6 +26,7 @@ from isolatedtest.conf import Config
 from isolatedtest.stores import Outcome, is_backend
 from isolatedtest.stores.adoption import extend, install, origin
 from isolatedtest.stores.culling import DatabaseNamespacedCache, FileNamespacedCache
+from isolatedtest.stores.memcached import MemcachedNamespacedCache, watch
 from isolatedtest.stores.namespace import NAMESPACE_MARK, Namespace
 from isolatedtest.stores.namespaced import NamespacedCache
 
@@ -69,7 +70,7 @@ def mixin_for(cls: type) -> type:
         return FileNamespacedCache
     if is_backend(cls, {DATABASE_BACKEND}):
         return DatabaseNamespacedCache
-    return NamespacedCache
+    return MemcachedNamespacedCache
 
 
 def swallows_errors(instance) -> bool:
@@ -110,6 +111,8 @@ class SharedStore:
         extend(instance, mixin_for(cls))
         instance.__dict__["_isolatedtest_namespace"] = namespace
         instance.__dict__["_isolatedtest_alias"] = alias
+        if "_cache" in instance.__dict__ and is_backend(cls, MEMCACHED_BACKENDS):
+            watch(instance, instance.__dict__["_cache"])  # made before adoption
 
     def _namespace(self, store: tuple) -> Namespace:
         if store not in self._namespaces:
