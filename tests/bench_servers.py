@@ -70,7 +70,9 @@ from roundtrips import counted_round_trips
 
 START_TIMEOUT = 15  # seconds for a server to accept connections
 KEY_PREFIX = "bench"
-REDIS_DB = 1  # the caches' database, where the unrelated keys go too
+# Each Redis backend's database (Redis isolates databases, not aliases), where
+# the unrelated keys go too.
+REDIS_DBS = {"Django RedisCache": 1, "django-redis": 2}
 FILL_BATCH = 10_000
 COUNT_REPEAT = 3  # each count is repeated after one warm-up
 WARM_UP = 10  # tests of each of 3 warm-up batches, to size a variant's rounds
@@ -264,21 +266,23 @@ def running_servers(
 
 
 def fill_redis(server: Server, count: int) -> dict:
+    """Put ``count`` unrelated keys in each Redis backend's database."""
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=server.port, db=REDIS_DB)
     start = time.perf_counter()
-    try:
-        client.execute_command("DEBUG", "POPULATE", count, "unrelated")
-        how = f"DEBUG POPULATE {count} unrelated"
-    except redis.ResponseError:
-        for first in range(0, count, FILL_BATCH):
-            last = min(count, first + FILL_BATCH)
-            client.mset({f"unrelated:{n}": n for n in range(first, last)})
-        how = f"MSET, {FILL_BATCH:,} keys at a time"
-    seconds = time.perf_counter() - start
-    keys = client.dbsize()
-    client.close()
+    for db in REDIS_DBS.values():
+        client = redis.Redis(host="127.0.0.1", port=server.port, db=db)
+        try:
+            client.execute_command("DEBUG", "POPULATE", count, "unrelated")
+            how = f"DEBUG POPULATE {count} unrelated"
+        except redis.ResponseError:
+            for first in range(0, count, FILL_BATCH):
+                last = min(count, first + FILL_BATCH)
+                client.mset({f"unrelated:{n}": n for n in range(first, last)})
+            how = f"MSET, {FILL_BATCH:,} keys at a time"
+        keys = client.dbsize()
+        client.close()
+    seconds = (time.perf_counter() - start) / len(REDIS_DBS)
     return {"how": how, "seconds": seconds, "keys": keys}
 
 
@@ -392,9 +396,9 @@ def count(action: Callable[[], object], relay: Relay | None) -> int:
 # --- Django and the engine ---------------------------------------------------------
 
 
-def cache_params(backend: Backend, port: int) -> dict:
+def cache_params(backend: Backend, port: int, host: str = "127.0.0.1") -> dict:
     if backend.server == "redis":
-        location = f"redis://127.0.0.1:{port}/{REDIS_DB}"
+        location = f"redis://{host}:{port}/{REDIS_DBS[backend.label]}"
     else:
         location = f"127.0.0.1:{port}"
     params = {"BACKEND": backend.path, "LOCATION": location, "KEY_PREFIX": KEY_PREFIX}
@@ -404,10 +408,17 @@ def cache_params(backend: Backend, port: int) -> dict:
 
 
 def plain_instance(alias: str):
-    """A new instance of ``alias``'s cache that no engine adopted."""
+    """A new instance of ``alias``'s cache that no engine adopted.
+
+    On Redis, an engine isolates every connection to its database: the plain
+    instance reaches the server as "localhost" (another client's connections).
+    """
     from django.core.cache import caches
 
-    return type(caches).create_connection(caches, alias)
+    plain = f"{alias}|plain"
+    return type(caches).create_connection(
+        caches, plain if plain in caches.settings else alias
+    )
 
 
 @dataclass
@@ -433,20 +444,19 @@ def start_isolated(alias: str, relay: Relay | None) -> Isolated:
     from isolatedtest.isolation import Isolation
     from isolatedtest.stores.shared import SharedStore
 
-    instance = plain_instance(alias)
+    instance = type(caches).create_connection(caches, alias)  # adopted below
     instance.get("warm-up")  # connect now: the handshake is not the engine's
     plain_ns = time.perf_counter_ns()
     plain_trips = count(lambda: instance.get("first"), relay)
     plain_ns = time.perf_counter_ns() - plain_ns
     setattr(caches._connections, alias, instance)  # adopted in place below
     others = frozenset(name for name in caches.settings if name != alias)
+    config = Config(exclude_aliases=others)
     if "redis" in caches.settings[alias]["BACKEND"].lower():
         from isolatedtest.stores.redis import RedisStore
 
-        # Redis isolates databases, not aliases: each alias here has its own.
-        store = RedisStore(Config(), reset=True, run_id=run_id())
+        store = RedisStore(config, reset=True, run_id=run_id())
     else:
-        config = Config(exclude_aliases=others)
         store = SharedStore(config, reset=True, run_id=run_id())
     engine = Isolation([store])
     engine.start_run()
@@ -623,9 +633,11 @@ def redis_keys_left(server: Server) -> int:
     """Keys under isolatedtest's mark still on ``server`` (after the runs)."""
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=server.port, db=REDIS_DB)
-    found = sum(1 for _ in client.scan_iter(match=f"{KEY_PREFIX}:isolatedtest:*"))
-    client.close()
+    found = 0
+    for db in REDIS_DBS.values():
+        client = redis.Redis(host="127.0.0.1", port=server.port, db=db)
+        found += sum(1 for _ in client.scan_iter(match="isolatedtest:*"))
+        client.close()
     return found
 
 
@@ -684,6 +696,10 @@ def _measure_backends(backends, servers, args, result: dict) -> None:
         for name in SERVER_NAMES:
             port = servers[backend.server, name].port
             aliases[f"{backend.label}|{name}"] = cache_params(backend, port)
+            if backend.server == "redis":
+                aliases[f"{backend.label}|{name}|plain"] = cache_params(
+                    backend, port, host="localhost"
+                )
             if backend.relay or (backend.label, name) == ("PyMemcacheCache", "empty"):
                 relays[f"{backend.label}|{name}"] = Relay(port)
                 aliases[f"{backend.label}|{name}|relay"] = cache_params(

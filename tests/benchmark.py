@@ -736,7 +736,7 @@ def servers_section(data: dict) -> list[str]:
         "",
         f"Servers started for this run on loopback ({versions}): for each kind "
         f"one left empty and one holding {many} unrelated keys in the database "
-        f"the caches use ({fills}). The engine (`Isolation([SharedStore(...)])`) "
+        f"the caches use ({fills}). The engine (`Isolation([SharedStore(...)])`, `RedisStore` for Redis) "
         "is driven in-process around real cache operations, one alias at a "
         "time, in a class scope.",
         "",
@@ -751,8 +751,9 @@ def servers_section(data: dict) -> list[str]:
         *_run_start_table(data),
         "",
         "Each instance had connected before, so no handshake is counted. On "
-        "Redis, isolatedtest's first operation in a process sweeps dead runs' "
-        "keys (`SCAN MATCH` over the whole database, once per alias).",
+        "Redis, isolatedtest's first command in a process reads the server's key "
+        "specifications and sweeps dead runs' keys (`SCAN MATCH` over the whole "
+        "database, once per process and server).",
         "",
         f"#### Time per test: a test writing 3 keys, 0 vs {many} unrelated keys",
         "",

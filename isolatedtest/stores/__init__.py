@@ -169,14 +169,14 @@ def build_stores(
     redis = False
     for alias, params in settings.CACHES.items():
         cls = backend_class(params)
-        redis = redis or (cls is not None and _is_redis(cls))
+        redis = redis or (cls is not None and is_redis(cls))
         if alias in config.exclude_aliases:
             continue
         backend = params.get("BACKEND", "")
         if cls is None or not (
             issubclass(cls, (LocMemCache, DummyCache))
             or is_shared(cls)
-            or _is_redis(cls)
+            or is_redis(cls)
         ):
             unsupported.append(Unsupported(alias, backend))
             continue
@@ -261,5 +261,6 @@ REDIS_BACKENDS = frozenset(
 )
 
 
-def _is_redis(cls: type) -> bool:
+def is_redis(cls: type) -> bool:
+    """Return whether ``cls`` is a Redis backend (isolated by ``redis.py``)."""
     return is_backend(cls, REDIS_BACKENDS)

@@ -40,13 +40,12 @@ from django.core.signals import setting_changed
 
 from isolatedtest.conf import Config, ConfigurationError, host_tag
 from isolatedtest.stores import (
-    REDIS_BACKENDS,
     Leak,
     Outcome,
     ResetFailure,
     Unsupported,
     backend_class,
-    is_backend,
+    is_redis,
 )
 from isolatedtest.stores.adoption import extend
 from isolatedtest.stores.redis_commands import KEYLESS, CommandTable, NotIsolable
@@ -54,10 +53,11 @@ from isolatedtest.stores.redis_connection import (
     Injected,
     IsolatedConnection,
     Transform,
+    add_adopter,
     exec_reply,
     execute,
+    remove_adopter,
     run_on,
-    set_adopter,
 )
 
 MARK = b"isolatedtest:"
@@ -80,11 +80,6 @@ for i, pattern in ipairs(ARGV) do
   found[i] = redis.call('KEYS', pattern)
 end
 return found"""
-
-
-def is_redis(cls: type) -> bool:
-    """Return whether ``cls`` is a Redis backend this store isolates."""
-    return is_backend(cls, REDIS_BACKENDS)
 
 
 @dataclass(frozen=True)
@@ -242,7 +237,7 @@ class RedisStore:
         self.levels: list[Frame] = []
         self._fixture: Fixture | None = None
         setting_changed.connect(self._caches_changed, weak=True)
-        set_adopter(self)
+        add_adopter(self)
 
     # Which databases are isolated.
 
@@ -284,6 +279,10 @@ class RedisStore:
         if setting == "CACHES":
             self._read_aliases()  # a test's override_settings may add aliases
 
+    def claims(self, pool) -> bool:
+        """Whether ``pool`` reaches a database this store isolates."""
+        return identity(pool.connection_kwargs) in self._aliases
+
     def explain(self, pool, error: Exception) -> None:
         """Name the alias of a server that cannot be reached (Python 3.11+)."""
         _explain(self._aliases.get(identity(pool.connection_kwargs)), error)
@@ -295,10 +294,7 @@ class RedisStore:
             return
         state["_it_store"] = self
         key = identity(pool.connection_kwargs)
-        aliases = self._aliases.get(key)
-        if aliases is None:
-            state["_it_server"] = None
-            return
+        aliases = self._aliases[key]
         server = self._servers.get(key)
         if server is None:
             server = self._servers[key] = Server(self, key, aliases)
@@ -638,7 +634,7 @@ class RedisStore:
                 execute(server.pool, [("DEL", self._live_key)])
             except Exception as error:
                 outcomes.append(server.failure(error))
-        set_adopter(None)
+        remove_adopter(self)
         return outcomes
 
     def open_scope(self) -> None:

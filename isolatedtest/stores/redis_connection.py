@@ -30,16 +30,20 @@ from collections import deque
 from redis.connection import BlockingConnectionPool, ConnectionPool
 from redis.exceptions import ResponseError
 
-# The store adopting connections now (None: none), set by RedisStore.
-_adopter = None
+# The stores adopting connections now, newest first: each claims the pools
+# of the databases it isolates.
+_adopters: list = []
 
 
-def set_adopter(adopter) -> None:
-    """Make ``adopter(pool, connection)`` see every connection a pool hands out."""
-    global _adopter
-    _adopter = adopter
-    if adopter is not None:
-        _wrap_pools()
+def add_adopter(adopter) -> None:
+    """Let ``adopter`` claim the connections pools hand out from now on."""
+    _adopters.insert(0, adopter)
+    _wrap_pools()
+
+
+def remove_adopter(adopter) -> None:
+    if adopter in _adopters:
+        _adopters.remove(adopter)
 
 
 @functools.cache
@@ -52,7 +56,7 @@ def _wrap_pools() -> None:
 def _adopting(get_connection):
     @functools.wraps(get_connection)
     def wrapper(pool, *args, **kwargs):
-        adopter = _adopter
+        adopter = next((a for a in _adopters if a.claims(pool)), None)
         if adopter is None:
             return get_connection(pool, *args, **kwargs)
         try:
