@@ -736,9 +736,9 @@ def servers_section(data: dict) -> list[str]:
         "",
         f"Servers started for this run on loopback ({versions}): for each kind "
         f"one left empty and one holding {many} unrelated keys in the database "
-        f"the caches use ({fills}). The engine (`Isolation([SharedStore(...)])`, `RedisStore` for Redis) "
-        "is driven in-process around real cache operations, one alias at a "
-        "time, in a class scope.",
+        f"the caches use ({fills}). The engine (`Isolation([SharedStore(...)])`, "
+        "`RedisStore` on Redis) is driven in-process around real cache "
+        "operations, one alias at a time, in a class scope.",
         "",
         "#### Round trips per test (counted)",
         "",
