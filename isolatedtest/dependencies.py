@@ -42,7 +42,7 @@ def dependencies(records: list[Record], isolated: bool) -> list[Dependency]:
     leavers: dict[tuple[str, str], set[str]] = defaultdict(set)  # from the leaks
     left: dict[str, dict] = {}  # {scope: {place: the value it left}}
     for record in records:
-        if record.scope not in ("test", "class"):
+        if record.scope == "run":
             continue
         if isinstance(record.outcome, Leak):
             for key in record.outcome.keys:
@@ -67,7 +67,7 @@ def _depended_on(record: Record, leavers: dict, left: dict):
     the page: it counts when the page the writer leaves differs.
     """
     reads = record.outcome
-    klass = record.name.rsplit(".", 1)[0]
+    klass = _parent(record.name)
     for access in reads.accesses:
         place = _place(access)
         for writer in leavers.get(place, ()):
@@ -75,7 +75,7 @@ def _depended_on(record: Record, leavers: dict, left: dict):
                 continue
             theirs = left.get(writer, {})
             if access.found:
-                same_class = writer.rsplit(".", 1)[0] == klass
+                same_class = _parent(writer) == klass
                 if same_class and (
                     access.value is None or theirs.get(place) != access.value
                 ):
@@ -128,6 +128,12 @@ def _grouped(found: set) -> list[Dependency]:
         )
         for (reader, access), names in writers.items()
     )
+
+
+def _parent(name: str) -> str:
+    """The class (or module) a test belongs to: unittest ids and pytest node ids."""
+    separator = "::" if "::" in name else "."
+    return name.rsplit(separator, 1)[0]
 
 
 def _place(access) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from isolatedtest.stores import Leak, Outcome, PendingLeak, RawWrite, ResetFailure
+from isolatedtest.stores.access import Access, Reads
 
 BATCH = 1000  # charges worked out at a time
 
@@ -72,6 +73,30 @@ def resolve(outcomes: list[Outcome]) -> list[Outcome]:
     return resolved
 
 
+def _reads(data: dict) -> Reads:
+    accesses = tuple(Access(**access) for access in data["accesses"])
+    return Reads(accesses, dict(data["first"]), dict(data["left"]))
+
+
+def _with_tuples(kind: type):
+    def build(data: dict):
+        for name in ("keys", "attributes"):
+            if name in data:
+                data[name] = tuple(data[name])
+        return kind(**data)
+
+    return build
+
+
+# How each kind of outcome comes back from another process's export.
+_OUTCOMES = {
+    "Leak": _with_tuples(Leak),
+    "RawWrite": _with_tuples(RawWrite),
+    "ResetFailure": _with_tuples(ResetFailure),
+    "Reads": _reads,
+}
+
+
 class Ledger:
     """The run's charges: counted for the summary, kept when reported in detail."""
 
@@ -108,15 +133,10 @@ class Ledger:
         tally = dict(exported["tally"])
         tally["aliases"] = set(tally["aliases"])
         self.tally.add(Tally(**tally))
-        kinds = {"Leak": Leak, "ResetFailure": ResetFailure, "RawWrite": RawWrite}
         for data in exported["records"]:
             data = dict(data)
             scope, name = data.pop("scope"), data.pop("name")
-            if "keys" in data:
-                data["keys"] = tuple(data["keys"])
-            if "attributes" in data:
-                data["attributes"] = tuple(data["attributes"])
-            outcome = kinds[data.pop("kind")](**data)
+            outcome = _OUTCOMES[data.pop("kind")](data)
             self._kept.append(Record(scope, name, outcome))
 
     def records(self) -> list[Record]:

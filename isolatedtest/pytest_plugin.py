@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 
 import pytest
 
 MARKER = "no_isolation"
+HINT = "Run with -v to list them, -vv for keys."
 _KEY = "isolatedtest"  # in xdist's workerinput and workeroutput
 
 
@@ -34,34 +34,9 @@ class LeakFailure(AssertionError):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("isolatedtest", "cache isolation (isolatedtest)")
-    group.addoption(
-        "--isolation-strict",
-        action="store_true",
-        default=None,
-        dest="isolation_strict",
-        help="Fail each test (or module, class...) that leaves cache state behind "
-        "(ini: isolation_strict; env: ISOLATEDTEST_STRICT=1).",
-    )
-    group.addoption(
-        "--isolation-report",
-        metavar="FILE",
-        default=None,
-        dest="isolation_report",
-        help="Write every leak found to FILE as JSON "
-        "(ini: isolation_report; env: ISOLATEDTEST_LEAK_REPORT).",
-    )
-    group.addoption(
-        "--no-isolation",
-        action="store_false",
-        default=None,
-        dest="isolation_reset",
-        help="Do not undo cache writes between tests; only find and report leaks "
-        "(ini: no_isolation; env: ISOLATEDTEST_NO_ISOLATION=1).",
-    )
-    parser.addini("isolation_strict", "Like --isolation-strict.", type="bool")
-    parser.addini("isolation_report", "Like --isolation-report FILE.")
-    parser.addini("no_isolation", "Like --no-isolation.", type="bool")
+    from isolatedtest.options import add_pytest_options
+
+    add_pytest_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,26 +48,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Isolating(config), "isolatedtest-session")
 
 
-def _option(config: pytest.Config, name: str, ini: str, env: str):
-    """The command line's value, else the environment's, else the ini file's."""
-    value = config.getoption(name)
-    if value is None and env not in os.environ:
-        found = config.getini(ini)
-        if name == "isolation_reset":
-            return not found if found else None
-        return found or None
-    return value
-
-
 class Isolating:
     """The run's isolation in one pytest process (serial, worker or controller)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.engine = None
-        self.ledger = None
-        self.options = None
-        self.unsupported: list = []
+        self.session = None  # isolatedtest.session.Session, once options are read
+        self.accesses = None  # the access recorder, with --cache-dependencies
         self.configured: bool | None = None  # known when the tests start
         self._waiting = False  # for a fixture to configure Django
         self._depth: dict[object, int] = {}  # {node: its scope's depth}
@@ -116,10 +79,10 @@ class Isolating:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """After pytest has torn every node down (also after -x stopped it)."""
         if self.engine is not None:
-            self.ledger.append(("run", "", self.engine.end_run()))
+            self.session.ledger.append(("run", "", self.engine.end_run()))
             self.engine = None
-        if self.ledger is not None and hasattr(self.config, "workerinput"):
-            self.config.workeroutput[_KEY] = self.ledger.export()
+        if self.session is not None and hasattr(self.config, "workerinput"):
+            self.config.workeroutput[_KEY] = self.session.ledger.export()
         elif self.configured is False and hasattr(self.config, "workerinput"):
             self.config.workeroutput[_KEY] = None
 
@@ -127,8 +90,7 @@ class Isolating:
         # Django and the engine are imported only now: pytest loads this
         # plugin for every run in the environment, Django's or not.
         from django.conf import settings
-
-        from isolatedtest.conf import ConfigurationError, load_config
+        from django.core.management.base import CommandError
 
         self.configured = bool(
             settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")
@@ -141,25 +103,16 @@ class Isolating:
                 self.configured = None
             return
         try:
-            config = load_config()
             self._read_options()
-        except ConfigurationError as error:
+            if self._controller:
+                return  # the workers run the tests
+            self.engine, self.accesses = self.session.build(
+                self._run_id(), "--isolation-strict"
+            )
+        except CommandError as error:  # a ConfigurationError, or --strict refusing
             raise pytest.UsageError(f"isolatedtest: {error}") from None
-        if self._controller:
-            return  # the workers run the tests
-        from isolatedtest.isolation import Isolation
-        from isolatedtest.report import not_isolated_message
         from isolatedtest.result import EXEMPT_ATTRIBUTE
-        from isolatedtest.stores import build_stores
 
-        reset = self.options.reset
-        stores, self.unsupported = build_stores(config, reset, self._run_id())
-        for item in self.unsupported:
-            if self.options.strict:
-                message = not_isolated_message(item, "--isolation-strict")
-                raise pytest.UsageError(message)
-            sys.stderr.write(not_isolated_message(item, None) + "\n")
-        self.engine = Isolation(stores)
         self.engine.start_run()
         self._exempt_attribute = EXEMPT_ATTRIBUTE
 
@@ -201,31 +154,22 @@ class Isolating:
         if exported is None:
             self.configured = self.configured or False
             return
-        if self.ledger is None:  # Django is configured in the workers only
+        if self.session is None:  # Django is configured in the workers only
             self._read_options()
         self.configured = True
-        self.ledger.absorb(exported)
+        self.session.ledger.absorb(exported)
 
     def _read_options(self) -> None:
-        """Read the run's options; start the ledger that reports on them."""
-        from isolatedtest.conf import (
-            NO_ISOLATION_ENV,
-            REPORT_ENV,
-            STRICT_ENV,
-            run_options,
-        )
-        from isolatedtest.ledger import Ledger
+        """Read the run's options (command line, environment, ini file)."""
+        from isolatedtest.options import OPTIONS, resolve
+        from isolatedtest.session import Session
 
-        given = self.config
-        self.options = run_options(
-            _option(given, "isolation_strict", "isolation_strict", STRICT_ENV),
-            _option(given, "isolation_report", "isolation_report", REPORT_ENV),
-            _option(given, "isolation_reset", "no_isolation", NO_ISOLATION_ENV),
-            False,
-        )
-        self.ledger = Ledger(
-            detailed=self.config.get_verbosity() >= 1 or bool(self.options.report)
-        )
+        config = self.config
+        given = {option.dest: config.getoption(option.dest) for option in OPTIONS}
+        options = resolve(given, lambda option: config.getini(option.ini))
+        # pytest's -v lists what unittest's -v 2 does.
+        verbosity = config.get_verbosity() + 1
+        self.session = Session(options, verbosity, HINT)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if hasattr(self.config, "workerinput"):
@@ -237,27 +181,8 @@ class Isolating:
                 "isolated. Turn the plugin off with -p no:isolatedtest."
             )
             return
-        if self.ledger is None:
-            return
-        from isolatedtest.report import summary, write_json
-
-        options = self.options
-        terminalreporter.write_line(
-            summary(
-                self.ledger,
-                options.reset,
-                self.config.get_verbosity() + 1,
-                more="Run with -v to list them, -vv for keys.",
-            )
-        )
-        if options.report:
-            write_json(
-                options.report,
-                self.ledger,
-                isolated=options.reset,
-                strict=options.strict,
-                unsupported=self.unsupported,
-            )
+        if self.session is not None:
+            self.session.finish(terminalreporter.write_line)
 
     # Scopes.
 
@@ -310,8 +235,10 @@ class Isolating:
         self._item.addfinalizer(self._close_test)
         if self._exempt:
             self.engine.start_exempt_test()
-        else:
-            self.engine.start_test()
+            return
+        self.engine.start_test()
+        if self.accesses is not None:
+            self.accesses.start_test()
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
@@ -344,6 +271,8 @@ class Isolating:
         if self._exempt:
             self.engine.end_exempt_test()
             return
+        if self.accesses is not None:
+            self._charge("test", item.nodeid, self.accesses.end_test(item.nodeid))
         self._charge("test", item.nodeid, self.engine.end_test())
 
     def close_node(self, node) -> None:
@@ -351,21 +280,19 @@ class Isolating:
         __tracebackhide__ = True
         del self._depth[node]
         kind = _kind(node)
-        self._charge(kind, node.nodeid or kind, self.engine.close_scope())
+        name = node.nodeid or kind
+        if self.accesses is not None:
+            self._charge(kind, name, self.accesses.end_class(name))
+        self._charge(kind, name, self.engine.close_scope())
 
     def _charge(self, scope: str, name: str, outcomes: list) -> None:
         __tracebackhide__ = True
         if not outcomes:
             return
-        self.ledger.append((scope, name, outcomes))
-        if self.options.strict:
-            from isolatedtest.ledger import resolve
-            from isolatedtest.report import failure_message
-            from isolatedtest.stores import Leak, RawWrite
-
-            leaks = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
-            if leaks:
-                raise LeakFailure(failure_message(scope, leaks))
+        self.session.ledger.append((scope, name, outcomes))
+        message = self.session.failure(scope, outcomes)
+        if message:
+            raise LeakFailure(message)
 
     # A leak under --isolation-strict fails the test: counted as failed, not
     # as an error of its teardown.

@@ -16,9 +16,9 @@ import unittest
 from collections.abc import Callable
 
 from isolatedtest.isolation import Isolation
-from isolatedtest.ledger import Charge, Ledger, resolve
-from isolatedtest.report import failure_message
-from isolatedtest.stores import Leak, Outcome, RawWrite
+from isolatedtest.ledger import Charge, Ledger
+from isolatedtest.session import Session
+from isolatedtest.stores import Outcome
 from isolatedtest.stores.access import AccessStore
 
 # Keep this module's frames out of the tracebacks of --strict failures.
@@ -50,10 +50,11 @@ class Hook:
     """Drive an Isolation engine from one TestResult's callbacks."""
 
     def __init__(
-        self, engine: Isolation, strict: bool, record: Callable[[Charge], None]
+        self, engine: Isolation, session: Session, record: Callable[[Charge], None]
     ) -> None:
         self.engine = engine
-        self.strict = strict
+        self.session = session
+        self.strict = session.options.strict
         self.record = record
         self._class: type | None = None
         self._class_passive = False
@@ -136,18 +137,18 @@ class Hook:
         # Named now, so that nothing of the test outlives it; the leaks'
         # details are worked out when the report is written, off the hot path.
         self.record((scope, name, outcomes))
-        if self.strict and can_fail:
+        if can_fail:
             # A failed reset is reported, never turned into this test's failure.
-            leaks = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
-            if leaks:
-                raise failure(failure_message(scope, leaks))
+            message = self.session.failure(scope, outcomes)
+            if message:
+                raise failure(message)
 
 
 class DependencyHook(Hook):
     """A Hook that also hands each test's outside accesses to the report."""
 
-    def __init__(self, engine, strict, record, accesses: AccessStore) -> None:
-        super().__init__(engine, strict, record)
+    def __init__(self, engine, session, record, accesses: AccessStore) -> None:
+        super().__init__(engine, session, record)
         self.accesses = accesses
 
     def start_test(self, test: unittest.TestCase) -> None:
@@ -180,14 +181,14 @@ class DependencyHook(Hook):
 
 def make_hook(
     engine: Isolation,
-    strict: bool,
+    session: Session,
     record: Callable[[Charge], None],
     accesses: AccessStore | None,
 ) -> Hook:
     """Return the hook for a run: recording accesses only when asked to."""
     if accesses is None:
-        return Hook(engine, strict, record)
-    return DependencyHook(engine, strict, record, accesses)
+        return Hook(engine, session, record)
+    return DependencyHook(engine, session, record, accesses)
 
 
 def class_name(cls: type) -> str:
@@ -240,12 +241,12 @@ class WorkerResultMixin:
     """Parallel-worker result: runs the hook, sends leaks to the main process."""
 
     engine: Isolation
-    strict: bool
+    session: Session
     accesses: AccessStore | None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.hook = make_hook(self.engine, self.strict, self._send_leak, self.accesses)
+        self.hook = make_hook(self.engine, self.session, self._send_leak, self.accesses)
 
     def _send_leak(self, charge: Charge) -> None:
         # The main process knows the test from the event's index.

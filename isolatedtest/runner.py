@@ -17,116 +17,44 @@ import sys
 from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
-from isolatedtest.conf import (
-    DEPENDENCIES_ENV,
-    NO_ISOLATION_ENV,
-    REPORT_ENV,
-    STRICT_ENV,
-    load_config,
-    run_id,
-    run_options,
-)
+from isolatedtest.conf import run_id
 from isolatedtest.isolation import Isolation
-from isolatedtest.ledger import Ledger
-from isolatedtest.report import not_isolated_message, summary, write_json
+from isolatedtest.options import OPTIONS, Options, add_arguments, resolve
 from isolatedtest.result import (
     Hook,
     IsolationResultMixin,
     WorkerResultMixin,
     make_hook,
 )
-from isolatedtest.stores import build_stores
+from isolatedtest.session import Session
 from isolatedtest.stores.access import AccessStore
 
 WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
-
-
-def add_isolation_arguments(parser) -> None:
-    """Add isolatedtest's own command-line options."""
-    group = parser.add_argument_group("cache isolation (isolatedtest)")
-    group.add_argument(
-        "--strict",
-        action="store_true",
-        default=None,
-        dest="isolation_strict",
-        help="Fail each test (or class) that leaves cache state behind "
-        f"(or set {STRICT_ENV}=1).",
-    )
-    group.add_argument(
-        "--leak-report",
-        metavar="FILE",
-        dest="isolation_report",
-        help=f"Write every leak found to FILE as JSON (or set {REPORT_ENV}).",
-    )
-    group.add_argument(
-        "--cache-dependencies",
-        action="store_true",
-        default=None,
-        dest="isolation_dependencies",
-        help="Name the tests that read cache state other tests leave behind "
-        f"(or set {DEPENDENCIES_ENV}=1).",
-    )
-    group.add_argument(
-        "--no-isolation",
-        action="store_false",
-        default=None,
-        dest="isolation_reset",
-        help="Do not undo cache writes between tests; only find and report "
-        f"leaks, to see what isolation prevents (or set {NO_ISOLATION_ENV}=1).",
-    )
+HINT = "Run with -v 2 to list them, -v 3 for keys."
 
 
 class IsolationRunnerMixin:
     """Mix into a DiscoverRunner subclass to isolate every test's caches."""
 
-    def __init__(
-        self,
-        *args,
-        isolation_strict: bool | None = None,
-        isolation_report: str | None = None,
-        isolation_reset: bool | None = None,
-        isolation_dependencies: bool | None = None,
-        **kwargs,
-    ) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        given = {option.dest: kwargs.pop(option.dest, None) for option in OPTIONS}
         super().__init__(*args, **kwargs)
-        options = run_options(
-            isolation_strict, isolation_report, isolation_reset, isolation_dependencies
-        )
-        self.isolation_strict = options.strict
-        self.isolation_report = options.report
-        self.isolation_reset = options.reset
-        self.isolation_dependencies = options.dependencies
+        # Checked now: before any database is created.
+        self.isolation = Session(resolve(given), self.verbosity, HINT)
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None
-        # Every record is kept only when reported in detail.
-        self._ledger = Ledger(
-            detailed=self.verbosity >= 2
-            or bool(self.isolation_report)
-            or self.isolation_dependencies
-        )
         self._accesses: AccessStore | None = None
-        self._unsupported: list = []
 
     @classmethod
     def add_arguments(cls, parser) -> None:
         super().add_arguments(parser)
-        add_isolation_arguments(parser)
+        add_arguments(parser)
 
     def setup_test_environment(self, **kwargs) -> None:
         # Check the configuration before any database is created.
-        config = load_config()
         self._run_id = run_id()
-        stores, self._unsupported = build_stores(
-            config, self.isolation_reset, self._run_id
-        )
-        self._engine = Isolation(stores)
-        if self.isolation_dependencies:
-            self._accesses = AccessStore(config, self.isolation_reset)
-        for item in self._unsupported:
-            if self.isolation_strict:
-                raise CommandError(not_isolated_message(item, "--strict"))
-            sys.stderr.write(not_isolated_message(item, None) + "\n")
+        self._engine, self._accesses = self.isolation.build(self._run_id, "--strict")
         super().setup_test_environment(**kwargs)
 
     def _isolating_test_runner(self, test_runner: type) -> type:
@@ -150,51 +78,28 @@ class IsolationRunnerMixin:
         return type(
             f"Isolated{base.__name__}",
             (IsolationResultMixin, base),
-            {"hook": self._hook, "ledger": self._ledger},
+            {"hook": self._hook, "ledger": self.isolation.ledger},
         )
 
     def run_suite(self, suite, **kwargs):
+        session = self.isolation
         if isinstance(suite, ParallelTestSuite):
-            suite.isolation_options = {
-                "strict": self.isolation_strict,
-                "reset": self.isolation_reset,
-                "run_id": self._run_id,
-                "dependencies": self.isolation_dependencies,
-            }
+            options = {o.name: getattr(session.options, o.name) for o in OPTIONS}
+            suite.isolation_options = {**options, "run_id": self._run_id}
             result = super().run_suite(suite, **kwargs)
         else:
             self._engine.start_run()
             self._hook = make_hook(
-                self._engine, self.isolation_strict, self._ledger.append, self._accesses
+                self._engine, session, session.ledger.append, self._accesses
             )
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
-                self._ledger.append(("run", "", self._engine.end_run()))
-        self._report(result)
-        return result
-
-    def _report(self, result) -> None:
+                session.ledger.append(("run", "", self._engine.end_run()))
         stream = getattr(result, "stream", None) or sys.stderr
-        stream.write(
-            summary(
-                self._ledger,
-                self.isolation_reset,
-                self.verbosity,
-                self.isolation_dependencies,
-            )
-            + "\n"
-        )
+        session.finish(lambda line: stream.write(line + "\n"))
         stream.flush()
-        if self.isolation_report:
-            write_json(
-                self.isolation_report,
-                self._ledger,
-                isolated=self.isolation_reset,
-                strict=self.isolation_strict,
-                unsupported=self._unsupported,
-                dependencies=self.isolation_dependencies,
-            )
+        return result
 
 
 class IsolatedDiscoverRunner(IsolationRunnerMixin, DiscoverRunner):
@@ -235,22 +140,19 @@ def isolated_parallel_suite(suite_class: type) -> type:
 # which both forked and spawned workers inherit.
 
 _worker_engine: Isolation | None = None
-_worker_strict = False
+_worker_session: Session | None = None
 _worker_accesses: AccessStore | None = None
 _worker_runners: dict[type, type] = {}
 
 
 def _init_worker(*args, **kwargs) -> None:
     """Set up Django's worker, then this worker's isolation engine."""
-    global _worker_engine, _worker_strict, _worker_accesses
+    global _worker_engine, _worker_session, _worker_accesses
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
-    config = load_config()
-    stores, _ = build_stores(config, options["reset"], options["run_id"])
-    _worker_engine = Isolation(stores)
-    _worker_strict = options["strict"]
-    if options["dependencies"]:
-        _worker_accesses = AccessStore(config, options["reset"])
+    run = options.pop("run_id")
+    _worker_session = Session(Options(**options), verbosity=1, hint=HINT)
+    _worker_engine, _worker_accesses = _worker_session.build(run)
     if multiprocessing.get_start_method() == "fork":
         _worker_engine.start_worker()
     _worker_engine.start_run()
@@ -272,7 +174,7 @@ def _worker_runner(runner_class: type) -> type:
             (WorkerResultMixin, base),
             {
                 "engine": _worker_engine,
-                "strict": _worker_strict,
+                "session": _worker_session,
                 "accesses": _worker_accesses,
             },
         )

@@ -36,6 +36,9 @@ collect_ignore = ["projects"]
 # Conformance modules: their runs start first and are checked last.
 CONFORMANCE = ("test_conformance", "test_conformance_redis")
 
+# With -v 2, where each option given came from: not the summary.
+OPTIONS_LINE = "isolatedtest: options: "
+
 # Variables the fixture projects read; never inherited from the caller.
 FIXTURE_ENV_PREFIXES = ("FIXTURE_", "ISOLATEDTEST_", "DJANGO_")
 
@@ -143,7 +146,9 @@ class ManageRun(Run):
         lines = [
             line
             for line in self.stderr.splitlines()
-            if line.startswith("isolatedtest: ") and "WARNING" not in line
+            if line.startswith("isolatedtest: ")
+            and "WARNING" not in line
+            and not line.startswith(OPTIONS_LINE)
         ]
         assert len(lines) == 1, f"expected one summary line, got {lines} in:\n{self}"
         return lines[0]
@@ -311,7 +316,7 @@ class PytestRun(Run):
         lines = [
             line
             for line in self.stdout.splitlines()
-            if line.startswith("isolatedtest: ")
+            if line.startswith("isolatedtest: ") and not line.startswith(OPTIONS_LINE)
         ]
         assert len(lines) == 1, f"expected one summary line, got {lines} in:\n{self}"
         return lines[0]

@@ -13,8 +13,11 @@ mode, and the leaks it reports are exactly what each scope left.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -318,3 +321,49 @@ def test_a_wrong_setting_stops_the_run_with_a_usage_error(run_pytest):
     assert run.returncode == 4, run.log  # pytest's usage error, before any test
     assert "isolatedtest: ISOLATEDTEST['EXCLUDE_ALIASES'] names 'x'" in run.stderr
     assert " passed" not in run.stdout, run.log
+
+
+def _pairs(path: Path) -> set[tuple[str, str]]:
+    """(reader, writer) of a report's dependencies, named module.Class.test."""
+
+    def name(node: str) -> str:
+        if "::" in node:  # pytest: shop/tests/test_x.py::Class::test
+            path, _, rest = node.partition("::")
+            node = f"{Path(path).stem}.{rest.replace('::', '.')}"
+        return node.removeprefix("shop.tests.")
+
+    return {
+        (name(item["reader"]), name(writer))
+        for item in json.loads(path.read_text())["interference"]
+        for writer in item["writers"]
+    }
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_cache_dependencies_names_the_pairs_the_command_names(
+    run_pytest, demo, tmp_path, workers
+):
+    command_report, pytest_report = tmp_path / "command.json", tmp_path / "pytest.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISOLATEDTEST_")}
+    options = ["--cache-dependencies", "--leak-report", str(command_report)]
+    command = subprocess.run(
+        [sys.executable, "manage.py", "isolatedtest", *options],
+        cwd=demo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert command.returncode == 0, command.stderr
+    run = run_pytest(
+        demo,
+        *workers,
+        f"--isolation-report={pytest_report}",
+        env={"ISOLATEDTEST_DEPENDENCIES": "1"},  # as --cache-dependencies
+    )
+    assert run.returncode == 0, run.log
+    assert "tests depend on cache state other tests leave behind" in run.stdout
+    pairs = _pairs(command_report)
+    assert pairs, command.stderr
+    assert _pairs(pytest_report) == pairs

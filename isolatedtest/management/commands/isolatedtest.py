@@ -5,11 +5,8 @@ from django.core.management.commands import test
 from django.test.utils import get_runner
 
 from isolatedtest import runner as runner_module
-from isolatedtest.runner import (
-    IsolationRunnerMixin,
-    add_isolation_arguments,
-    isolated_runner,
-)
+from isolatedtest.options import add_arguments
+from isolatedtest.runner import IsolationRunnerMixin, isolated_runner
 
 
 class Command(test.Command):
@@ -25,7 +22,7 @@ class Command(test.Command):
             isinstance(runner_class, type)
             and issubclass(runner_class, IsolationRunnerMixin)
         ):
-            add_isolation_arguments(parser)
+            add_arguments(parser)
 
     def handle(self, *test_labels, **options):
         runner_class = isolated_runner(get_runner(settings, options["testrunner"]))

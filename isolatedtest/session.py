@@ -1,0 +1,108 @@
+"""One run's isolation, whichever front end drives it: engine, policy, reports.
+
+The command's runner and the pytest plugin only turn their framework's
+events into scope boundaries; what a run builds, fails and reports is here,
+once.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+
+from django.core.management.base import CommandError
+
+from isolatedtest.conf import load_config
+from isolatedtest.isolation import Isolation
+from isolatedtest.ledger import Ledger, resolve
+from isolatedtest.options import Options
+from isolatedtest.report import (
+    failure_message,
+    not_isolated_message,
+    summary,
+    write_json,
+)
+from isolatedtest.stores import Leak, Outcome, RawWrite, Unsupported, build_stores
+from isolatedtest.stores.access import AccessStore
+
+
+class Session:
+    """What one process of a run needs: its options, engine and ledger.
+
+    ``verbosity`` is on unittest's scale (2 lists leaks, 3 their keys);
+    ``hint`` says, in the front end's words, how to see more.
+    """
+
+    def __init__(self, options: Options, verbosity: int, hint: str) -> None:
+        self.options = options
+        self.verbosity = verbosity
+        self.hint = hint
+        self.ledger = Ledger(
+            detailed=verbosity >= 2 or bool(options.report) or options.dependencies
+        )
+        self.unsupported: list[Unsupported] = []
+
+    def build(
+        self, run_id: str, strict_flag: str | None = None
+    ) -> tuple[Isolation, AccessStore | None]:
+        """Build this process's engine (and access recorder, if asked for).
+
+        With ``strict_flag`` (the main process), name what cannot be
+        isolated: a warning, or with --strict a CommandError.
+        """
+        config = load_config()
+        stores, self.unsupported = build_stores(config, self.options.reset, run_id)
+        if strict_flag is not None:
+            for item in self.unsupported:
+                if self.options.strict:
+                    raise CommandError(not_isolated_message(item, strict_flag))
+                sys.stderr.write(not_isolated_message(item, None) + "\n")
+        accesses = None
+        if self.options.dependencies:
+            accesses = AccessStore(config, self.options.reset)
+        return Isolation(stores), accesses
+
+    def failure(self, scope: str, outcomes: list[Outcome]) -> str | None:
+        """Return the message a scope fails with under --strict, if it does."""
+        if not self.options.strict:
+            return None
+        failing = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
+        return failure_message(scope, failing) if failing else None
+
+    def finish(self, write: Callable[[str], None]) -> None:
+        """Say what the run found (one line each); write the report."""
+        options = self.options
+        if self.verbosity >= 2 and options.sources:
+            given = ", ".join(
+                f"{name.replace('_', '-')} from {source}"
+                for name, source in options.sources.items()
+            )
+            write(f"isolatedtest: options: {given}.")
+        write(
+            summary(
+                self.ledger,
+                options.reset,
+                self.verbosity,
+                options.dependencies,
+                self.hint,
+            )
+        )
+        if options.report:
+            report = dict(
+                ledger=self.ledger,
+                isolated=options.reset,
+                strict=options.strict,
+                unsupported=self.unsupported,
+                dependencies=options.dependencies,
+            )
+            try:
+                write_json(options.report, **report)
+            except OSError as error:
+                fallback = tempfile.mkstemp(prefix="isolatedtest-", suffix=".json")[1]
+                write_json(fallback, **report)
+                write(
+                    f"isolatedtest: could not write the leak report to "
+                    f"{options.report!r} ({error.strerror or error}); it is in "
+                    f"{fallback!r} instead."
+                )
