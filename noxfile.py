@@ -141,21 +141,23 @@ def _run_tests(session: nox.Session, python: str, django: str) -> None:
     if installed is not None and not installed.strip().startswith(f"{django}."):
         session.error(f"expected Django {django}.x, got {installed.strip()}")
     if session.posargs:
-        selection = session.posargs
-    elif (python, django) == FULL:
+        session.run("python", "-m", "pytest", *session.posargs)
+        return
+    if (python, django) == FULL:
         # django-redis's tests ran in the test command, on the same release.
-        selection = ["--ignore=tests/test_conformance_redis.py"]
-    else:
-        selection = SUBSET + PYTEST_PLUGIN
-        selection += BACKENDS if (python, django) in BACKENDS_ON else []
-        conformance = (python, django) in CONFORMANCE_ON
-        selection = _existing(session, selection + (CONFORMANCE if conformance else []))
-        if not conformance:
-            # Two pytest-xdist workers: the tests mostly wait for the
-            # subprocesses they start. (Django's cache tests, started once
-            # per session and checked last, run in one process.)
-            selection += ["-n", "2"]
-    session.run("python", "-m", "pytest", *selection)
+        session.run(
+            "python", "-m", "pytest", "--ignore=tests/test_conformance_redis.py"
+        )
+        return
+    selection = SUBSET + PYTEST_PLUGIN
+    selection += BACKENDS if (python, django) in BACKENDS_ON else []
+    # Two pytest-xdist workers: the tests mostly wait for the subprocesses
+    # they start.
+    session.run("python", "-m", "pytest", *_existing(session, selection), "-n", "2")
+    if (python, django) in CONFORMANCE_ON:
+        # The backends' own tests start their runs once per session, in one
+        # process, and mostly sleep: alone, they take about a minute and a half.
+        session.run("python", "-m", "pytest", *_existing(session, CONFORMANCE))
 
 
 def _existing(session: nox.Session, files: list[str]) -> list[str]:
