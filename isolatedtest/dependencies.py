@@ -15,8 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from isolatedtest.ledger import Record
-from isolatedtest.stores import Leak
-from isolatedtest.stores.access import Reads
+from isolatedtest.outcomes import Leak, Reads
 
 # Django's cache middleware: a header key per URL, read first, names the page.
 CACHE_HEADER = "views.decorators.cache.cache_header."

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from isolatedtest.stores import Leak, Outcome, PendingLeak, RawWrite, ResetFailure
-from isolatedtest.stores.access import Access, Reads
+from isolatedtest.outcomes import (
+    Access,
+    Leak,
+    Outcome,
+    PendingLeak,
+    RawWrite,
+    Reads,
+    ResetFailure,
+)
 
 BATCH = 1000  # charges worked out at a time
 

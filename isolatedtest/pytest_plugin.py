@@ -55,10 +55,9 @@ class Isolating:
         self.config = config
         self.engine = None
         self.session = None  # isolatedtest.session.Session, once options are read
-        self.accesses = None  # the access recorder, with --cache-dependencies
         self.configured: bool | None = None  # known when the tests start
         self._waiting = False  # for a fixture to configure Django
-        self._depth: dict[object, int] = {}  # {node: its scope's depth}
+        self._scopes: dict[object, object] = {}  # {node: its engine scope}
         self._test_open = False
         self._exempt = False
         self._item: pytest.Item | None = None
@@ -106,9 +105,7 @@ class Isolating:
             self._read_options()
             if self._controller:
                 return  # the workers run the tests
-            self.engine, self.accesses = self.session.build(
-                self._run_id(), "--isolation-strict"
-            )
+            self.engine = self.session.build(self._run_id(), "--isolation-strict")
         except CommandError as error:  # a ConfigurationError, or --strict refusing
             raise pytest.UsageError(f"isolatedtest: {error}") from None
         from isolatedtest.result import EXEMPT_ATTRIBUTE
@@ -215,9 +212,8 @@ class Isolating:
         item = self._item
         self._synced = item
         for node in item.listchain()[:-1]:
-            if node not in self._depth:
-                self.engine.open_scope()
-                self._depth[node] = len(self._depth)
+            if node not in self._scopes:
+                self._scopes[node] = self.engine.open(_kind(node), node.nodeid)
                 node.addfinalizer(functools.partial(self.close_node, node))
 
     def _open_test(self) -> None:
@@ -233,12 +229,7 @@ class Isolating:
             self._open_scopes()
         self._test_open = True
         self._item.addfinalizer(self._close_test)
-        if self._exempt:
-            self.engine.start_exempt_test()
-            return
-        self.engine.start_test()
-        if self.accesses is not None:
-            self.accesses.start_test()
+        self.engine.open("test", self._item.nodeid, self._exempt)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_fixture_setup(self, fixturedef, request):
@@ -255,35 +246,27 @@ class Isolating:
             return (yield)
         if self._synced is not self._item:
             self._open_scopes()
-        depth = self._depth.get(request.node)
-        if depth is None:
+        scope = self._scopes.get(request.node)
+        if scope is None:
             return (yield)
-        self.engine.begin_fixture(depth)
+        self.engine.begin_fixture(scope)
         try:
             return (yield)
         finally:
-            self.engine.end_fixture(depth)
+            self.engine.end_fixture(scope)
 
     def _close_test(self) -> None:
         __tracebackhide__ = True
         item, self._item = self._item, None
         self._test_open = False
-        if self._exempt:
-            self.engine.end_exempt_test()
-            return
-        if self.accesses is not None:
-            self._charge("test", item.nodeid, self.accesses.end_test(item.nodeid))
-        self._charge("test", item.nodeid, self.engine.end_test())
+        self._charge("test", item.nodeid, self.engine.close())
 
     def close_node(self, node) -> None:
         """End a collector's scope, once pytest has torn its fixtures down."""
         __tracebackhide__ = True
-        del self._depth[node]
+        del self._scopes[node]
         kind = _kind(node)
-        name = node.nodeid or kind
-        if self.accesses is not None:
-            self._charge(kind, name, self.accesses.end_class(name))
-        self._charge(kind, name, self.engine.close_scope())
+        self._charge(kind, node.nodeid or kind, self.engine.close())
 
     def _charge(self, scope: str, name: str, outcomes: list) -> None:
         __tracebackhide__ = True

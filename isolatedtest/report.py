@@ -9,7 +9,7 @@ from pathlib import Path
 
 from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
-from isolatedtest.stores import Leak, Outcome, RawWrite, ResetFailure, Unsupported
+from isolatedtest.outcomes import Leak, Outcome, RawWrite, ResetFailure, Unsupported
 
 REPORT_VERSION = 1
 # Scopes in the summary, inner to outer (unittest's and pytest's).

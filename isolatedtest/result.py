@@ -15,21 +15,17 @@ from __future__ import annotations
 import unittest
 from collections.abc import Callable
 
-from isolatedtest.isolation import Isolation
+from isolatedtest.engine import TEST, Engine
 from isolatedtest.ledger import Charge, Ledger
+from isolatedtest.outcomes import Outcome
 from isolatedtest.session import Session
-from isolatedtest.stores import Outcome
-from isolatedtest.stores.access import AccessStore
 
 # Keep this module's frames out of the tracebacks of --strict failures.
 __unittest = True
 
 EXEMPT_ATTRIBUTE = "_isolatedtest_exempt"
-TEST, EXEMPT = "test", "exempt"
+CLASS = "class"
 LEAK_EVENT = "addIsolationLeak"
-
-
-_exempt_methods = False  # set once any method is exempt: skips a lookup per test
 
 
 def no_isolation(test_item):
@@ -39,26 +35,36 @@ def no_isolation(test_item):
     exempt class's tests share their writes. Both are still undone when the
     class ends, so other classes never see them.
     """
-    global _exempt_methods
     setattr(test_item, EXEMPT_ATTRIBUTE, True)
-    if not isinstance(test_item, type):
-        _exempt_methods = True
     return test_item
 
 
+def start(engine: Engine) -> None:
+    """Start a run: its scope, and the first class's (open before its setup)."""
+    engine.start_run()
+    engine.open(CLASS)
+
+
 class Hook:
-    """Drive an Isolation engine from one TestResult's callbacks."""
+    """Drive an engine from one TestResult's callbacks.
+
+    The engine's current scope is, between classes, the next class's: it
+    opened when the previous class ended, so that the class's setup
+    (setUpClass, setUpTestData, setUpModule) writes in it.
+    """
 
     def __init__(
-        self, engine: Isolation, session: Session, record: Callable[[Charge], None]
+        self, engine: Engine, session: Session, record: Callable[[Charge], None]
     ) -> None:
         self.engine = engine
         self.session = session
         self.strict = session.options.strict
+        self.names = session.options.dependencies  # the recorder needs test ids
         self.record = record
         self._class: type | None = None
         self._class_passive = False
-        self._open: str | None = None  # TEST or EXEMPT: the open test scope
+        self._exempt: frozenset[str] = frozenset()  # the class's exempt methods
+        self._open = False  # a test's scope is open
         self._close_test = self._close_test  # bound once: registered per test
 
     def start_test(self, test: unittest.TestCase) -> None:
@@ -67,36 +73,26 @@ class Hook:
             self._start_class(cls)
         if self._class_passive:
             return
-        if _exempt_methods and getattr(
-            getattr(cls, getattr(test, "_testMethodName", ""), None),
-            EXEMPT_ATTRIBUTE,
-            False,
-        ):
-            self._open = EXEMPT
-            self.engine.start_exempt_test()
-        else:
-            self._open = TEST
-            self.engine.start_test()
-            if self.strict:
-                test.addCleanup(self._close_test, test)
+        exempt = bool(self._exempt) and test._testMethodName in self._exempt
+        self.engine.open(TEST, test.id() if self.names else "", exempt)
+        self._open = True
+        if self.strict and not exempt:
+            test.addCleanup(self._close_test, test)
 
     def stop_test(self, test: unittest.TestCase) -> None:
         """Close the test's scope, unless its --strict cleanup already did."""
-        scope = self._open
-        if scope is None:
+        if not self._open:
             return
-        self._open = None
-        if scope is EXEMPT:
-            self.engine.end_exempt_test()
-            return
-        outcomes = self.engine.end_test()
+        self._open = False
+        outcomes = self.engine.close()
         if outcomes:
             # Tests unittest skipped never ran their cleanups: nothing to fail.
-            self._charge("test", test.id(), outcomes, test.failureException, False)
+            self._charge(TEST, test.id(), outcomes, test.failureException, False)
 
     def class_setup_failed(self) -> None:
         """Undo what a failed setUpClass wrote: no test of it will run."""
-        self.engine.abort_class()
+        self.engine.close(report=False)
+        self.engine.open(CLASS)
         self._class = None
 
     def _start_class(self, cls: type) -> None:
@@ -105,26 +101,26 @@ class Hook:
         self._class_passive = getattr(cls, "__unittest_skip__", False)
         if self._class_passive:
             return
-        self.engine.start_class()
+        self.engine.current.name = class_name(cls)
         exempt = getattr(cls, EXEMPT_ATTRIBUTE, False)
         self._class_passive = exempt
+        self._exempt = frozenset() if exempt else _exempt_methods(cls)
         cls.addClassCleanup(self._end_class, cls, exempt)
 
     def _close_test(self, test: unittest.TestCase) -> None:
         """The --strict cleanup: a leak fails the test."""
-        self._open = None
-        outcomes = self.engine.end_test()
+        self._open = False
+        outcomes = self.engine.close()
         if outcomes:
-            self._charge("test", test.id(), outcomes, test.failureException, True)
+            self._charge(TEST, test.id(), outcomes, test.failureException, True)
 
     def _end_class(self, cls: type, exempt: bool) -> None:
         if self._class is cls:
             self._class = None
-        outcomes = self.engine.end_class(report=not exempt)
+        outcomes = self.engine.close(report=not exempt)
+        self.engine.open(CLASS)
         if outcomes:
-            self._charge(
-                "class", class_name(cls), outcomes, AssertionError, can_fail=True
-            )
+            self._charge(CLASS, class_name(cls), outcomes, AssertionError, True)
 
     def _charge(
         self,
@@ -144,51 +140,18 @@ class Hook:
                 raise failure(message)
 
 
-class DependencyHook(Hook):
-    """A Hook that also hands each test's outside accesses to the report."""
-
-    def __init__(self, engine, session, record, accesses: AccessStore) -> None:
-        super().__init__(engine, session, record)
-        self.accesses = accesses
-
-    def start_test(self, test: unittest.TestCase) -> None:
-        super().start_test(test)
-        if self._open is not None:
-            self.accesses.start_test()
-
-    def stop_test(self, test: unittest.TestCase) -> None:
-        if self._open is not None:
-            self._charge_reads(test)
-        super().stop_test(test)
-
-    def _close_test(self, test: unittest.TestCase) -> None:
-        self._charge_reads(test)
-        super()._close_test(test)
-
-    def _charge_reads(self, test: unittest.TestCase) -> None:
-        name = test.id()
-        reads = self.accesses.end_test(name)
-        if reads:
-            self.record(("test", name, reads))
-
-    def _end_class(self, cls: type, exempt: bool) -> None:
-        name = class_name(cls)
-        reads = self.accesses.end_class(name)
-        if reads:
-            self.record(("class", name, reads))
-        super()._end_class(cls, exempt)
+def _exempt_methods(cls: type) -> frozenset[str]:
+    """The names of a class's test methods marked with ``@no_isolation``."""
+    return frozenset(
+        name
+        for klass in cls.__mro__
+        if klass.__module__.partition(".")[0] not in _FRAMEWORKS
+        for name, value in vars(klass).items()
+        if getattr(value, EXEMPT_ATTRIBUTE, False)
+    )
 
 
-def make_hook(
-    engine: Isolation,
-    session: Session,
-    record: Callable[[Charge], None],
-    accesses: AccessStore | None,
-) -> Hook:
-    """Return the hook for a run: recording accesses only when asked to."""
-    if accesses is None:
-        return Hook(engine, session, record)
-    return DependencyHook(engine, session, record, accesses)
+_FRAMEWORKS = ("builtins", "unittest", "django")  # no test method of yours there
 
 
 def class_name(cls: type) -> str:
@@ -240,13 +203,12 @@ class IsolationResultMixin:
 class WorkerResultMixin:
     """Parallel-worker result: runs the hook, sends leaks to the main process."""
 
-    engine: Isolation
+    engine: Engine
     session: Session
-    accesses: AccessStore | None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.hook = make_hook(self.engine, self.session, self._send_leak, self.accesses)
+        self.hook = Hook(self.engine, self.session, self._send_leak)
 
     def _send_leak(self, charge: Charge) -> None:
         # The main process knows the test from the event's index.

@@ -18,16 +18,11 @@ from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
 from isolatedtest.conf import run_id
-from isolatedtest.isolation import Isolation
+from isolatedtest.engine import Engine
 from isolatedtest.options import OPTIONS, Options, add_arguments, resolve
-from isolatedtest.result import (
-    Hook,
-    IsolationResultMixin,
-    WorkerResultMixin,
-    make_hook,
-)
+from isolatedtest.resources.adoption import forget_all
+from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin, start
 from isolatedtest.session import Session
-from isolatedtest.stores.access import AccessStore
 
 WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
 HINT = "Run with -v 2 to list them, -v 3 for keys."
@@ -44,7 +39,6 @@ class IsolationRunnerMixin:
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
         self._hook: Hook | None = None
-        self._accesses: AccessStore | None = None
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -54,7 +48,7 @@ class IsolationRunnerMixin:
     def setup_test_environment(self, **kwargs) -> None:
         # Check the configuration before any database is created.
         self._run_id = run_id()
-        self._engine, self._accesses = self.isolation.build(self._run_id, "--strict")
+        self._engine = self.isolation.build(self._run_id, "--strict")
         super().setup_test_environment(**kwargs)
 
     def _isolating_test_runner(self, test_runner: type) -> type:
@@ -88,10 +82,8 @@ class IsolationRunnerMixin:
             suite.isolation_options = {**options, "run_id": self._run_id}
             result = super().run_suite(suite, **kwargs)
         else:
-            self._engine.start_run()
-            self._hook = make_hook(
-                self._engine, session, session.ledger.append, self._accesses
-            )
+            start(self._engine)
+            self._hook = Hook(self._engine, session, session.ledger.append)
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
@@ -139,23 +131,25 @@ def isolated_parallel_suite(suite_class: type) -> type:
 # carries the hook. The main process passes options through the environment,
 # which both forked and spawned workers inherit.
 
-_worker_engine: Isolation | None = None
+_worker_engine: Engine | None = None
 _worker_session: Session | None = None
-_worker_accesses: AccessStore | None = None
 _worker_runners: dict[type, type] = {}
 
 
 def _init_worker(*args, **kwargs) -> None:
     """Set up Django's worker, then this worker's isolation engine."""
-    global _worker_engine, _worker_session, _worker_accesses
+    global _worker_engine, _worker_session
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
     run = options.pop("run_id")
     _worker_session = Session(Options(**options), verbosity=1, hint=HINT)
-    _worker_engine, _worker_accesses = _worker_session.build(run)
-    if multiprocessing.get_start_method() == "fork":
+    forked = multiprocessing.get_start_method() == "fork"
+    if forked:
+        forget_all()  # the parent's engine does not adopt this process's caches
+    _worker_engine = _worker_session.build(run)
+    if forked:
         _worker_engine.start_worker()
-    _worker_engine.start_run()
+    start(_worker_engine)
     # Remove the worker's remaining keys from shared servers when it exits.
     multiprocessing.util.Finalize(None, _worker_engine.end_run, exitpriority=10)
 
@@ -175,7 +169,6 @@ def _worker_runner(runner_class: type) -> type:
             {
                 "engine": _worker_engine,
                 "session": _worker_session,
-                "accesses": _worker_accesses,
             },
         )
         _worker_runners[runner_class] = type(

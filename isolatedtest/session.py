@@ -14,17 +14,17 @@ from collections.abc import Callable
 from django.core.management.base import CommandError
 
 from isolatedtest.conf import load_config
-from isolatedtest.isolation import Isolation
+from isolatedtest.engine import Engine
 from isolatedtest.ledger import Ledger, resolve
 from isolatedtest.options import Options
+from isolatedtest.outcomes import Leak, Outcome, RawWrite, Unsupported
 from isolatedtest.report import (
     failure_message,
     not_isolated_message,
     summary,
     write_json,
 )
-from isolatedtest.stores import Leak, Outcome, RawWrite, Unsupported, build_stores
-from isolatedtest.stores.access import AccessStore
+from isolatedtest.resources import build
 
 
 class Session:
@@ -43,25 +43,23 @@ class Session:
         )
         self.unsupported: list[Unsupported] = []
 
-    def build(
-        self, run_id: str, strict_flag: str | None = None
-    ) -> tuple[Isolation, AccessStore | None]:
-        """Build this process's engine (and access recorder, if asked for).
+    def build(self, run_id: str, strict_flag: str | None = None) -> Engine:
+        """Build this process's engine, with the resources the options ask for.
 
         With ``strict_flag`` (the main process), name what cannot be
         isolated: a warning, or with --strict a CommandError.
         """
         config = load_config()
-        stores, self.unsupported = build_stores(config, self.options.reset, run_id)
+        options = self.options
+        resources, self.unsupported = build(
+            config, options.reset, run_id, options.dependencies
+        )
         if strict_flag is not None:
             for item in self.unsupported:
                 if self.options.strict:
                     raise CommandError(not_isolated_message(item, strict_flag))
                 sys.stderr.write(not_isolated_message(item, None) + "\n")
-        accesses = None
-        if self.options.dependencies:
-            accesses = AccessStore(config, self.options.reset)
-        return Isolation(stores), accesses
+        return Engine(resources)
 
     def failure(self, scope: str, outcomes: list[Outcome]) -> str | None:
         """Return the message a scope fails with under --strict, if it does."""

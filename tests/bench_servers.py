@@ -17,7 +17,7 @@ full case be measured in the same rounds.
 For every backend whose client library is importable (Django's RedisCache,
 django-redis's RedisCache, PyMemcacheCache, the same with
 ``OPTIONS={"no_delay": True}``, PyLibMCCache), the engine
-(``Isolation([SharedStore(...)])``, or ``RedisStore``, one per cache alias) is
+(``SharedResource``, or ``RedisResource``, one engine per cache alias) is
 driven
 in-process around real cache operations, as ``tests/test_round_trips.py``
 does, and measured on both servers:
@@ -439,10 +439,10 @@ class Isolated:
 def start_isolated(alias: str, relay: Relay | None) -> Isolated:
     """Start a run isolating ``alias`` alone; measure its first operation."""
     from django.core.cache import caches
+    from engines import Run
 
     from isolatedtest.conf import Config, run_id
-    from isolatedtest.isolation import Isolation
-    from isolatedtest.stores.shared import SharedStore
+    from isolatedtest.resources.shared import SharedResource
 
     instance = type(caches).create_connection(caches, alias)  # adopted below
     instance.get("warm-up")  # connect now: the handshake is not the engine's
@@ -453,17 +453,15 @@ def start_isolated(alias: str, relay: Relay | None) -> Isolated:
     others = frozenset(name for name in caches.settings if name != alias)
     config = Config(exclude_aliases=others)
     if "redis" in caches.settings[alias]["BACKEND"].lower():
-        from isolatedtest.stores.redis import RedisStore
+        from isolatedtest.backends.redis import RedisResource
 
-        store = RedisStore(config, reset=True, run_id=run_id())
+        resource = RedisResource(config, reset=True, run_id=run_id())
     else:
-        store = SharedStore(config, reset=True, run_id=run_id())
-    engine = Isolation([store])
-    engine.start_run()
+        resource = SharedResource(config, reset=True, run_id=run_id())
+    engine = Run(resource)  # a class's scope, with no state
     start_ns = time.perf_counter_ns()
     trips = count(lambda: instance.get("first"), relay)
     start_ns = time.perf_counter_ns() - start_ns
-    engine.start_class()
     run_start = {
         "trips": trips,
         "plain_trips": plain_trips,
@@ -553,11 +551,9 @@ def count_isolated(isolated: Isolated, relay: Relay | None) -> dict[str, list[in
     for repeat in range(COUNT_REPEAT + 1):  # the first is a warm-up
         engine.end_class()
         setup = count(lambda: _class_setup(cache), relay)
-        engine.start_class()
         test = count(lambda: isolated.test(_class_test), relay)
         isolated.test(lambda cache: _expect(cache.get("x") is None, "a test's write"))
-        end = count(engine.end_class, relay)
-        engine.start_class()  # a class with no state, as before
+        end = count(engine.end_class, relay)  # the next class has no state
         if repeat:
             counts["class"].append(test)
             counts["class_cost"].append(setup + end)

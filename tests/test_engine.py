@@ -1,4 +1,8 @@
-"""Unit tests of the isolation engine driven directly, on real LocMemCache stores."""
+"""Unit tests of the isolation engine driven directly, on real LocMemCache stores.
+
+``Run`` drives the engine as the unittest hook does: the class's scope opens
+before its setup writes, each test opens and closes a scope inside it.
+"""
 
 import threading
 import time
@@ -11,11 +15,13 @@ if not settings.configured:
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import override_settings
+from engines import Run
 
 from isolatedtest.conf import Config
-from isolatedtest.isolation import Isolation
+from isolatedtest.engine import Engine
 from isolatedtest.ledger import resolve
-from isolatedtest.stores.locmem import LocMemStore
+from isolatedtest.resources.attributes import AttributeResource
+from isolatedtest.resources.locmem import LocMemResource
 
 CACHES = {
     "default": {
@@ -42,10 +48,8 @@ def caches():
         other.clear()
 
 
-def engine(reset=True, **config):
-    isolation = Isolation([LocMemStore(Config(**config), reset)])
-    isolation.start_run()
-    return isolation
+def engine(reset=True, **config) -> Run:
+    return Run(LocMemResource(Config(**config), reset))
 
 
 def keys_of(leaks):
@@ -55,7 +59,6 @@ def keys_of(leaks):
 def test_a_tests_writes_are_undone_and_reported_as_its_leak(caches):
     default, other = caches
     isolation = engine()
-    isolation.start_class()
     isolation.start_test()
     default.set("a", 1)
     other.set("b", 2, version=3)
@@ -70,7 +73,6 @@ def test_class_state_is_seen_by_each_test_and_restored_after_it(caches):
     isolation = engine()
     default.set("config", "eur")
     default.set("counter", 1)
-    isolation.start_class()
     for _ in range(2):
         isolation.start_test()
         assert default.get("config") == "eur"
@@ -90,7 +92,6 @@ def test_clear_inside_a_test_is_undone_without_being_a_leak(caches):
     default, _ = caches
     isolation = engine()
     default.set("class-key", 1)
-    isolation.start_class()
     isolation.start_test()
     default.clear()
     assert isolation.end_test() == []
@@ -101,7 +102,6 @@ def test_class_end_undoes_class_setup_and_reports_it(caches):
     default, _ = caches
     isolation = engine()
     default.set("setup", 1)
-    isolation.start_class()
     leaks = isolation.end_class()
     assert keys_of(leaks) == {("default", "setup")}
     assert default.get("setup") is None
@@ -111,7 +111,6 @@ def test_report_only_mode_keeps_writes_and_still_reports_them(caches):
     default, _ = caches
     isolation = engine(reset=False)
     default.set("setup", 1)
-    isolation.start_class()
     isolation.start_test()
     default.set("a", 1)
     assert keys_of(isolation.end_test()) == {("default", "a")}
@@ -126,7 +125,6 @@ def test_report_only_mode_keeps_writes_and_still_reports_them(caches):
 def test_an_expired_key_is_not_a_leak(caches):
     default, _ = caches
     isolation = engine()
-    isolation.start_class()
     isolation.start_test()
     default.set("gone", 1, timeout=0.001)
     default.set("live", 1)
@@ -140,7 +138,6 @@ def test_persistent_keys_survive_and_are_not_reported(caches):
     default, _ = caches
     isolation = engine(persistent_keys=("token:*",))
     default.set("token:old", 1)
-    isolation.start_class()
     isolation.start_test()
     default.set("token:new", 2)
     default.delete("token:old")
@@ -154,7 +151,6 @@ def test_persistent_keys_survive_and_are_not_reported(caches):
 def test_an_excluded_alias_is_left_alone(caches):
     default, other = caches
     isolation = engine(exclude_aliases=frozenset({"other"}))
-    isolation.start_class()
     isolation.start_test()
     other.set("lock", 1)
     default.set("a", 1)
@@ -164,7 +160,6 @@ def test_an_excluded_alias_is_left_alone(caches):
 
 def test_a_store_created_during_a_test_is_emptied(caches):
     isolation = engine()
-    isolation.start_class()
     isolation.start_test()
     late = LocMemCache("engine-created-late", {})
     late.set("x", 1)
@@ -179,7 +174,6 @@ def test_restore_is_in_place_so_instances_held_earlier_see_it(caches):
     default, _ = caches
     isolation = engine()
     default.set("k", "class")
-    isolation.start_class()
     held_elsewhere = LocMemCache("engine-default", {})
     isolation.start_test()
     held_elsewhere.set("k", "test")
@@ -191,7 +185,6 @@ def test_restore_is_in_place_so_instances_held_earlier_see_it(caches):
 def test_writes_from_another_thread_are_undone(caches):
     default, _ = caches
     isolation = engine()
-    isolation.start_class()
     isolation.start_test()
     writer = threading.Thread(target=default.set, args=("threaded", 1))
     writer.start()
@@ -204,10 +197,9 @@ def test_an_exempt_tests_writes_become_class_state_uncharged(caches):
     default, _ = caches
     isolation = engine()
     default.set("setup", 1)
-    isolation.start_class()
-    isolation.start_exempt_test()
+    isolation.start_test(exempt=True)
     default.set("shared", 1)
-    isolation.end_exempt_test()
+    isolation.end_test()
     isolation.start_test()
     default.set("mine", 1)
     isolation.end_test()
@@ -220,8 +212,7 @@ def test_an_exempt_tests_writes_become_class_state_uncharged(caches):
 def test_a_worker_forgets_what_its_parent_cached(caches):
     default, _ = caches
     default.set("parent", 1)
-    isolation = Isolation([LocMemStore(Config(), reset=True)])
-    isolation.start_worker()
+    Engine([LocMemResource(Config(), reset=True)]).start_worker()
     assert default.get("parent") is None
 
 
@@ -231,7 +222,6 @@ def test_class_keys_culled_by_a_tests_writes_come_back(caches):
         small.clear()
         small.set("class-key", 1)
         isolation = engine()
-        isolation.start_class()
         isolation.start_test()
         for index in range(5):
             small.set(f"test-key-{index}", index)
@@ -239,3 +229,39 @@ def test_class_keys_culled_by_a_tests_writes_come_back(caches):
         isolation.end_test()
         assert small.get("class-key") == 1
         small.clear()
+
+
+def test_two_engines_side_by_side_keep_to_their_own(caches):
+    from django.core.cache import caches as handler
+
+    with override_settings(CACHES=CACHES):
+        first = Run(
+            LocMemResource(Config(exclude_aliases=frozenset({"other"})), True),
+            AttributeResource(Config(exclude_aliases=frozenset({"other"})), True),
+        )
+        second = Run(
+            LocMemResource(Config(exclude_aliases=frozenset({"default"})), True),
+            AttributeResource(Config(exclude_aliases=frozenset({"default"})), True),
+        )
+        default, other = handler["default"], handler["other"]
+        first.start_test()
+        second.start_test()
+        default.set("a", 1)
+        default.key_prefix = "changed"
+        other.set("b", 2)
+        other.key_prefix = "changed too"
+        second_leaks = resolve(second.end_test())
+        first_leaks = resolve(first.end_test())
+        assert [(leak.alias, leak.keys, leak.attributes) for leak in second_leaks] == [
+            ("other", ("b",), ()),
+            ("other", (), ("key_prefix",)),
+        ]
+        assert [(leak.alias, leak.keys, leak.attributes) for leak in first_leaks] == [
+            ("default", ("a",), ()),
+            ("default", (), ("key_prefix",)),
+        ]
+        assert (default.key_prefix, other.key_prefix) == ("", "pre")
+        assert default.get("a") is None
+        assert other.get("b") is None
+        first.end_run()
+        second.end_run()

@@ -14,11 +14,11 @@ if not settings.configured:
 
 from django.core.cache import caches
 from django.test import override_settings
+from engines import Run
 from roundtrips import counted_round_trips
 
 from isolatedtest.conf import Config
-from isolatedtest.isolation import Isolation
-from isolatedtest.stores import build_stores
+from isolatedtest.resources import build
 
 
 @pytest.fixture(params=["redis", "pymemcache"])
@@ -37,13 +37,11 @@ def isolated_cache(request):
             "LOCATION": server.address,
         }
     with override_settings(CACHES={"default": {**params, "KEY_PREFIX": "rt"}}):
-        stores, _ = build_stores(Config(), reset=True, run_id="round-trips")
-        engine = Isolation(stores)
+        resources, _ = build(Config(), True, "round-trips", dependencies=False)
+        engine = Run(*resources)
         try:
             cache = caches["default"]
-            engine.start_run()
             cache.get("connect")  # first use: connect (on Redis: read its commands)
-            engine.start_class()
             yield engine, cache
             engine.end_class()
             engine.end_run()
@@ -73,7 +71,6 @@ def test_a_test_of_a_class_with_state_costs_at_most_two_extra(isolated_cache):
     engine, cache = isolated_cache
     engine.end_class()
     cache.set("class-key", 1)  # what setUpTestData would write
-    engine.start_class()
     with counted_round_trips() as trips:
         engine.start_test()
         assert cache.get("class-key") == 1

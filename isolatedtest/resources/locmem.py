@@ -17,18 +17,42 @@ from django.conf import settings
 from django.core.cache.backends import locmem
 from django.core.signals import setting_changed
 
+from isolatedtest.backends import backend_class
 from isolatedtest.conf import Config
-from isolatedtest.stores import Leak, PendingLeak, backend_class
+from isolatedtest.engine import TEST, Resource, Scope
+from isolatedtest.outcomes import Leak, PendingLeak
 
 _EMPTY: dict = {}
 _MISSING = object()
+_NOTHING: list = []  # what a scope's end returns when there is nothing (not mutated)
 
 # {LOCATION: (data copy, expiry copy)} for each non-empty store.
 Snapshot = dict[str, tuple[dict, dict]]
 
 
-class LocMemStore:
-    """Every LocMemCache store of this process."""
+class Level:
+    """A scope that tests (or narrower scopes) run in, as snapshots of every store.
+
+    ``outer``: before it opened. ``setup``: when its first inner scope opened
+    (after a class's setUpClass, a module's fixtures). ``baseline``: what
+    each inner scope starts from (setup, plus what exempt tests kept).
+    ``after``: when its last inner scope ended.
+    """
+
+    __slots__ = ("after", "baseline", "outer", "setup")
+
+    def __init__(self, outer: Snapshot) -> None:
+        self.outer = outer
+        self.setup: Snapshot | None = None
+        self.baseline: Snapshot | None = None
+        self.after: Snapshot | None = None
+
+    def slots(self) -> list[str]:
+        return ["outer", "setup", "baseline", "after"]
+
+
+class LocMemResource(Resource):
+    """Every LocMemCache store of this process, snapshotted per scope."""
 
     def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
@@ -39,15 +63,8 @@ class LocMemStore:
             for alias, params in settings.CACHES.items()
             if alias in config.exclude_aliases and _is_locmem(params)
         )
-        self._outer: Snapshot = {}  # before the class's setup
-        self._class: Snapshot = {}  # after it: what each test starts from
-        self._test: Snapshot = {}
-        self._after: Snapshot = {}  # after the class's last test
-        self._setup: Snapshot = {}  # right after the class's setup
-        # Enclosing scopes' (outer, setup, class, after), innermost last, when
-        # scopes nest deeper than run and class (pytest's).
-        self._levels: list[list[Snapshot]] = []
-        self._before: Snapshot = {}  # before an outer scope's fixture
+        self._before: Snapshot = {}  # before a wider scope's fixture
+        self._current: Scope | None = None
 
     def snapshot(self) -> Snapshot:
         expiry = locmem._expire_info
@@ -61,87 +78,85 @@ class LocMemStore:
         # A forked worker must not start with what its parent had cached.
         self._settle({}, restore=True, report=False)
 
-    def start_run(self) -> None:
-        self._outer = self.snapshot()
+    def enter(self, scope: Scope) -> None:
+        self._current = scope
+        parent = scope.parent
+        slot = self.slot
+        level = parent.state[slot] if parent is not None else None
+        now = None
+        if level is not None and level.setup is None:
+            # The first scope inside: its parent's setup is done.
+            now = level.setup = level.baseline = level.after = self.snapshot()
+        if scope.kind == TEST:
+            # When isolating, every test starts from the baseline, which the
+            # previous test's end restored: nothing to copy on the hot path.
+            if not self.reset and not scope.exempt:
+                scope.state[slot] = self.snapshot()
+            return
+        scope.state[slot] = Level(self.snapshot() if now is None else now)
 
-    def start_class(self) -> None:
-        self._setup = self._class = self._after = self.snapshot()
+    def leave(self, scope: Scope, report: bool) -> list:
+        self._current = scope.parent
+        slot = self.slot
+        if scope.kind == TEST:
+            level = scope.parent.state[slot]
+            if scope.exempt:
+                # Its class keeps what it wrote, without being charged.
+                level.after = self.snapshot()
+                if self.reset:
+                    level.baseline = level.after
+                return _NOTHING
+            if self.reset:
+                return self._settle(level.baseline, restore=True, report=report)
+            leaks = self._settle(scope.state[slot], restore=False, report=report)
+            level.after = self.snapshot()
+            return leaks
+        return self._leave_level(scope, report)
 
-    def start_test(self) -> None:
-        # When isolating, every test starts from the class state, which the
-        # previous test's end restored: nothing to copy on the hot path.
-        if not self.reset:
-            self._test = self.snapshot()
-
-    def end_test(self) -> list[PendingLeak]:
-        if self.reset:
-            return self._settle(self._class, restore=True, report=True)
-        leaks = self._settle(self._test, restore=False, report=True)
-        self._after = self.snapshot()
-        return leaks
-
-    def start_exempt_test(self) -> None:
-        pass
-
-    def end_exempt_test(self) -> None:
-        # The class keeps what an exempt test wrote, without being charged.
-        self._after = self.snapshot()
-        if self.reset:
-            self._class = self._after
-
-    def end_class(self, report: bool) -> list[Leak]:
-        """Charge the class with what its setup and teardown left."""
-        teardown = self._settle(self._after, restore=False, report=report)
-        leaks = self._settle(self._outer, restore=self.reset, report=report)
+    def _leave_level(self, scope: Scope, report: bool) -> list[Leak]:
+        """Charge a scope with what its setup and its teardown left."""
+        level = scope.state[self.slot]
+        setup = level.outer if level.setup is None else level.setup
+        after = setup if level.after is None else level.after
+        teardown = self._settle(after, restore=False, report=report)
+        leaks = self._settle(level.outer, restore=self.reset, report=report)
         charged = set()
         if leaks:
-            charged = _keys(_between(self._outer, self._setup)) | _keys(teardown)
-        if not self.reset:
-            self._outer = self.snapshot()
+            charged = _keys(_between(level.outer, setup)) | _keys(teardown)
+        parent = scope.parent.state[self.slot] if scope.parent else None
+        if parent is not None and parent.setup is not None:
+            parent.after = level.outer if self.reset else self.snapshot()
+            if self.reset:
+                parent.baseline = parent.after
         return _only(leaks, charged)
 
-    def abort_class(self) -> None:
-        if self.reset:
-            self._settle(self._outer, restore=True, report=False)
-
-    def end_run(self) -> list[Leak]:
-        return []
-
-    def open_scope(self) -> None:
-        self._levels.append([self._outer, self._setup, self._class, self._after])
-        self._outer = self._setup = self._class = self._after = self.snapshot()
-
-    def close_scope(self, report: bool) -> list[Leak]:
-        leaks = self.end_class(report)
-        after = self._outer  # what the scope's end left: restored, or as found
-        self._outer, self._setup, self._class, _ = self._levels.pop()
-        self._after = after
-        if self.reset:
-            self._class = after
-        return leaks
-
-    def begin_fixture(self, depth: int) -> None:
+    def begin_fixture(self, scope: Scope) -> None:
         self._before = self.snapshot()
 
-    def end_fixture(self, depth: int) -> None:
-        """Make what the fixture wrote its scope's, seen by the scopes inside it."""
+    def end_fixture(self, scope: Scope) -> None:
+        """Make what the fixture wrote ``scope``'s, seen by the scopes inside it."""
         change = _change(self._before, self.snapshot())
         self._before = {}
         if not change:
             return
-        # Each enclosing level is a list in _levels, patched in place.
-        current = [self._outer, self._setup, self._class, self._after]
-        levels = [*self._levels[1:], current]
         patched: dict[int, tuple[Snapshot, Snapshot]] = {}
-        for index in range(depth, len(levels)):
-            level = levels[index]
-            # A scope's own snapshot from before it opened stays as it was: the
-            # fixture's writes are undone, and charged, when its scope closes.
-            for slot in range(0 if index > depth else 1, 4):
-                level[slot] = _patched(level[slot], change, patched)
-        self._outer, self._setup, self._class, self._after = current
-        if not self.reset:
-            self._test = _patched(self._test, change, patched)
+        inner = self._current
+        while inner is not None:
+            state = inner.state[self.slot]
+            if isinstance(state, Level):
+                # The scope's own snapshot from before it opened stays as it
+                # was: the fixture's writes are undone, and charged, when it
+                # closes.
+                names = state.slots()[1:] if inner is scope else state.slots()
+                for name in names:
+                    saved = getattr(state, name)
+                    if saved is not None:
+                        setattr(state, name, _patched(saved, change, patched))
+            elif state is not None:  # a test's own snapshot (not isolating)
+                inner.state[self.slot] = _patched(state, change, patched)
+            if inner is scope:
+                return
+            inner = inner.parent
 
     def _settle(
         self, snapshot: Snapshot, restore: bool, report: bool

@@ -7,7 +7,7 @@ pools' ``get_connection`` is wrapped once; each connection to a Redis
 database that a cache alias uses is adopted in place (its class swapped for
 one with ``IsolatedConnection`` first) and from then on:
 
-- each command's keys are put in the scope's namespace (``RedisStore.rewrite``),
+- each command's keys are put in the scope's namespace (``RedisResource.rewrite``),
   and replies that carry key names (``KEYS``, ``SCAN``, ``BLPOP``...) lose it;
 - commands isolatedtest adds for its own book-keeping (copying what the
   enclosing scope left into a new scope, reading a key's value before a scope

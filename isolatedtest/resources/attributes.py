@@ -15,8 +15,9 @@ from __future__ import annotations
 import sys
 
 from isolatedtest.conf import Config
-from isolatedtest.stores import Leak
-from isolatedtest.stores.adoption import extend, install, origin
+from isolatedtest.engine import Resource, Scope
+from isolatedtest.outcomes import Leak
+from isolatedtest.resources.adoption import extend, forget, install, origin
 
 ABSENT = object()  # an attribute the instance did not have
 
@@ -42,107 +43,81 @@ class Journal:
                 self.uncharged.add((id(instance), name))
 
 
-_journal: Journal | None = None  # the current scope's; None when not isolating
+TRACKER = "_isolatedtest_attributes"  # the resource, in an adopted instance's dict
 
 
 class TrackedAttributes:
     """Record a change of an attribute made from outside the instance."""
 
     def __setattr__(self, name, value):
-        if _journal is not None and sys._getframe(1).f_locals.get("self") is not self:
-            _journal.note(self, name)
+        tracker = self.__dict__.get(TRACKER)
+        if tracker is not None and sys._getframe(1).f_locals.get("self") is not self:
+            tracker.note(self, name)
         super().__setattr__(name, value)
 
     def __delattr__(self, name):
-        if _journal is not None and sys._getframe(1).f_locals.get("self") is not self:
-            _journal.note(self, name)
+        tracker = self.__dict__.get(TRACKER)
+        if tracker is not None and sys._getframe(1).f_locals.get("self") is not self:
+            tracker.note(self, name)
         super().__delattr__(name)
 
 
-class AttributeStore:
+class AttributeResource(Resource):
     """The attributes of every cache instance of this process, per scope."""
 
     def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
         self._excluded = config.exclude_aliases
-        # A class's setup runs before its first test starts: the class journal
-        # is open from the end of the previous class (as LocMem's snapshot).
-        self._class = Journal()
-        self._test = Journal()  # reused: a test without changes costs nothing
-        # Enclosing scopes' journals, innermost last, when scopes nest deeper
-        # than run and class (pytest's).
-        self._levels: list[Journal] = []
-        self._resume: Journal | None = None  # the journal a fixture interrupted
-        install("attributes", self.adopt)
+        self._recording: Scope | None = None  # whose journal changes go to
+        self._resume: Scope | None = None  # the scope a fixture interrupted
+        install(self, self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
         if alias not in self._excluded:
             extend(instance, TrackedAttributes)
+            instance.__dict__[TRACKER] = self
 
-    def start_worker(self) -> None:
-        pass
+    def note(self, instance, name: str) -> None:
+        scope = self._recording
+        if scope is None:
+            return
+        journal = scope.state[self.slot]
+        if journal is None:
+            journal = scope.state[self.slot] = Journal()
+        journal.note(instance, name)
 
-    def start_run(self) -> None:
-        global _journal
-        _journal = self._class
+    def enter(self, scope: Scope) -> None:
+        if scope.exempt:
+            # Its class keeps what an exempt test changes, uncharged.
+            self._recording = scope.parent
+            self._journal(scope.parent).exempt = True
+        else:
+            self._recording = scope
 
-    def start_class(self) -> None:
-        pass
+    def leave(self, scope: Scope, report: bool) -> list[Leak]:
+        self._recording = scope.parent
+        if scope.exempt:
+            self._journal(scope.parent).exempt = False
+            return _NOTHING
+        journal = scope.state[self.slot]
+        if journal is None or not journal.changes:
+            return _NOTHING
+        return self._settle(journal, report)
 
-    def start_test(self) -> None:
-        global _journal
-        _journal = self._test
+    def begin_fixture(self, scope: Scope) -> None:
+        self._resume, self._recording = self._recording, scope
 
-    def end_test(self) -> list[Leak]:
-        global _journal
-        _journal = self._class
-        if not self._test.changes:
-            return []
-        return self._settle(self._test, report=True)
+    def end_fixture(self, scope: Scope) -> None:
+        self._recording, self._resume = self._resume, None
 
-    def start_exempt_test(self) -> None:
-        # The class keeps what an exempt test changes, uncharged.
-        global _journal
-        _journal = self._class
-        self._class.exempt = True
+    def end_run(self) -> None:
+        self._recording = None
+        forget(self)
 
-    def end_exempt_test(self) -> None:
-        self._class.exempt = False
-
-    def end_class(self, report: bool) -> list[Leak]:
-        global _journal
-        _journal = self._class
-        return self._settle(self._class, report)
-
-    def abort_class(self) -> None:
-        self.end_class(report=False)
-
-    def end_run(self) -> list[Leak]:
-        global _journal
-        _journal = None
-        self._class.changes.clear()
-        return []
-
-    def open_scope(self) -> None:
-        global _journal
-        self._levels.append(self._class)
-        _journal = self._class = Journal()
-
-    def close_scope(self, report: bool) -> list[Leak]:
-        global _journal
-        leaks = self._settle(self._class, report)
-        _journal = self._class = self._levels.pop()
-        return leaks
-
-    def begin_fixture(self, depth: int) -> None:
-        global _journal
-        self._resume = _journal
-        journals = [*self._levels[1:], self._class]
-        _journal = journals[depth]
-
-    def end_fixture(self, depth: int) -> None:
-        global _journal
-        _journal, self._resume = self._resume, None
+    def _journal(self, scope: Scope) -> Journal:
+        if scope.state[self.slot] is None:
+            scope.state[self.slot] = Journal()
+        return scope.state[self.slot]
 
     def _settle(self, journal: Journal, report: bool) -> list[Leak]:
         """Report what changed since ``journal`` began; put it back when isolating."""
@@ -172,3 +147,6 @@ class AttributeStore:
         journal.changes.clear()
         journal.uncharged.clear()
         return leaks
+
+
+_NOTHING: list = []  # what a scope's end returns when there is nothing (not mutated)

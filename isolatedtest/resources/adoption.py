@@ -1,11 +1,11 @@
 """Adopt cache instances in place: every one the cache handler makes or made.
 
-Stores that need to see inside cache instances (their attributes, their keys)
-register here. Instances are never replaced (code may already hold them):
-their class is swapped for a subclass that adds the store's overrides, under
-the original class's name. The handler's ``create_connection`` is wrapped
-once, so instances created later, in any thread and under
-``override_settings``, are adopted as they are made.
+Resources that need to see inside cache instances (their attributes, their
+keys) register an adopter here. Instances are never replaced (code may
+already hold them): their class is swapped for a subclass that adds the
+resource's overrides, under the original class's name. The handler's
+``create_connection`` is wrapped once, so instances created later, in any
+thread and under ``override_settings``, are adopted as they are made.
 """
 
 from __future__ import annotations
@@ -17,17 +17,19 @@ from django.core.cache import caches
 
 Adopter = Callable[[str, object], None]
 
-# {name: adopter}: a store built again (in a forked worker) replaces its own.
-_adopters: dict[str, Adopter] = {}
+# {resource: adopter}, of the engines alive in this process (``forget``
+# drops a resource's at its run's end, ``forget_all`` what a forked worker
+# inherited from its parent).
+_adopters: dict[object, Adopter] = {}
 _classes: dict[tuple[type, type], type] = {}
 # {instance: (alias, BACKEND, LOCATION)}: where each adopted instance comes from.
 _origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 UNKNOWN_ORIGIN = ("", "", "")
 
 
-def install(name: str, adopter: Adopter) -> None:
+def install(owner: object, adopter: Adopter) -> None:
     """Call ``adopter(alias, instance)`` for every instance, existing and new."""
-    _adopters[name] = adopter
+    _adopters[owner] = adopter
     caches.create_connection = _create_connection
     for alias in caches.settings:
         instance = getattr(caches._connections, alias, None)
@@ -36,10 +38,20 @@ def install(name: str, adopter: Adopter) -> None:
             adopter(alias, instance)
 
 
+def forget(owner: object) -> None:
+    """Stop adopting for ``owner`` (its run has ended)."""
+    _adopters.pop(owner, None)
+
+
+def forget_all() -> None:
+    """Drop the adopters a forked worker inherited from its parent's engine."""
+    _adopters.clear()
+
+
 def _create_connection(alias: str):
     instance = type(caches).create_connection(caches, alias)
     _remember(alias, instance)
-    for adopter in _adopters.values():
+    for adopter in tuple(_adopters.values()):
         adopter(alias, instance)
     return instance
 

@@ -1,4 +1,4 @@
-"""One shared store's scopes (run, class, test), as generations of a key namespace.
+"""One shared store's scopes, as generations of a key namespace.
 
 A store is one place data lives: a Redis database, a set of Memcached
 servers, a directory, a database table. Every alias on it shares its
@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
-from isolatedtest.stores import Leak, Outcome, RawWrite, ResetFailure
+from isolatedtest.outcomes import Leak, Outcome, RawWrite, ResetFailure
 
 NAMESPACE_MARK = "isolatedtest"
 # Memcached, files and tables cannot list a dead run's keys: every key a run
@@ -34,6 +34,7 @@ NAMESPACE_MARK = "isolatedtest"
 MAX_TIMEOUT = 24 * 60 * 60
 UNKNOWN = object()  # a value isolatedtest did not see (it cannot copy it)
 KEEP = object()  # an operation that leaves the key's expiry as it was
+_NOTHING: list = []  # what a scope's end returns when there is nothing (not mutated)
 
 # (writer group, key, version): one key on the server. Aliases with the same
 # KEY_PREFIX and key function (a group) make the same server key of it.
@@ -83,12 +84,12 @@ class Space:
         self.keeps_values = keeps_values
 
 
-class Scope:
-    """A run, class or test, as seen by one store."""
+class Frame:
+    """A scope (run, class, test...), as seen by one store."""
 
     __slots__ = ("parent", "raw", "space", "written")
 
-    def __init__(self, parent: Scope | None, space: Space) -> None:
+    def __init__(self, parent: Frame | None, space: Space) -> None:
         self.parent = parent
         self.space = space
         self.written: set[EntryId] = set()
@@ -96,7 +97,11 @@ class Scope:
 
 
 class Namespace:
-    """The scopes of one shared store in this process."""
+    """The scopes of one shared store in this process, as frames.
+
+    ``SharedResource`` makes a frame for each engine scope (``child``), says
+    which one is current, and ends them (``leave``).
+    """
 
     def __init__(self, base: str, reset: bool, persistent) -> None:
         self.aliases: dict[str, tuple[str, str]] = {}  # {alias: (BACKEND, LOCATION)}
@@ -106,11 +111,9 @@ class Namespace:
         self._persistent = persistent
         self._persistent_keys: dict[str, bool] = {}
         self.verify = False  # some writer swallows errors: check leaks exist
-        self.run = Scope(None, self._space(materialized=True))
-        self.klass: Scope | None = None
-        self.current = self._child(self.run, keeps_values=True)
-        self.levels: list[Scope] = []  # scopes nested deeper than run and class
-        self._resume: Scope | None = None  # the scope a fixture interrupted
+        self.run = Frame(None, self._space(materialized=True))
+        self.current = self.run
+        self._resume: Frame | None = None  # the frame a fixture interrupted
         self._before: set[EntryId] = set()
 
     # Scope changes.
@@ -123,98 +126,75 @@ class Namespace:
     def _space(self, materialized: bool = False, keeps_values: bool = True) -> Space:
         return Space(self._tag(), materialized, keeps_values)
 
-    def _child(self, parent: Scope, keeps_values: bool) -> Scope:
-        if self._reset:
-            return Scope(parent, self._space(keeps_values=keeps_values))
-        return Scope(parent, parent.space)
+    def child(self, parent: Frame, test: bool, exempt: bool) -> Frame:
+        """Return the frame of a scope opening inside ``parent``'s.
 
-    def start_class(self) -> None:
-        self.klass = self.current
+        An exempt test writes into its class's generation; what it writes is
+        its own (not charged to the class), and undone with the class. Only
+        a generation that scopes inherit from keeps written values.
+        """
+        if exempt or not self._reset:
+            return Frame(parent, parent.space)
+        return Frame(parent, self._space(keeps_values=not test))
 
-    def start_test(self) -> None:
-        self.current = self._child(self.klass or self.run, keeps_values=False)
+    def leave(self, frame: Frame, report: bool, exempt: bool) -> list[Outcome]:
+        """End ``frame``: its leaks, and (isolating) its generation deleted."""
+        self.current = frame.parent
+        return _NOTHING if exempt else self._end(frame, report)
 
-    def end_test(self) -> list[Outcome]:
-        test, self.current = self.current, self.klass or self.run
-        return self._end(test, report=True)
+    def begin_fixture(self, frame: Frame) -> None:
+        """Route writes to ``frame`` (an outer scope's) while its fixture sets up."""
+        self._resume, self.current = self.current, frame
+        self._before = set(frame.written)
 
-    def start_exempt_test(self) -> None:
-        # An exempt test writes into its class's generation; what it writes
-        # is its own (not charged to the class), and undone with the class.
-        klass = self.klass or self.run
-        self.current = Scope(klass, klass.space)
-
-    def end_exempt_test(self) -> None:
-        self.current = self.klass or self.run
-
-    def end_class(self, report: bool) -> list[Outcome]:
-        klass, self.klass = self.current, None
-        self.current = self._child(self.run, keeps_values=True)
-        return self._end(klass, report)
-
-    def open_scope(self) -> None:
-        scope = self._child(self.current, keeps_values=True)
-        self.levels.append(scope)
-        self.klass = self.current = scope
-
-    def close_scope(self, report: bool) -> list[Outcome]:
-        scope = self.levels.pop()
-        self.klass = self.levels[-1] if self.levels else None
-        self.current = scope.parent
-        return self._end(scope, report)
-
-    def begin_fixture(self, depth: int) -> None:
-        """Route writes to the scope at ``depth`` while its fixture sets up."""
-        self._resume = self.current
-        self.current = self.levels[depth]
-        self._before = set(self.current.written)
-
-    def end_fixture(self, depth: int) -> None:
-        """Copy what the fixture wrote into the scopes inside it already in use."""
-        scope, self.current = self.current, self._resume
-        self._resume = None
-        new = scope.written - self._before
+    def end_fixture(self, frame: Frame) -> None:
+        """Copy what the fixture wrote into the frames inside it already in use."""
+        self.current, self._resume = self._resume, None
+        new = frame.written - self._before
         self._before = set()
-        inner = self.levels[depth + 1 :]
-        if self.current not in inner and self.current is not scope:
-            inner.append(self.current)
-        for target in inner:
-            if target.space is not scope.space and target.space.materialized:
-                self._copy(scope.space.live, target.space.live, new)
+        inner = self.current
+        while inner is not None and inner is not frame:
+            if inner.space is not frame.space and inner.space.materialized:
+                self._copy(frame.space.live, inner.space.live, new)
+            inner = inner.parent
 
     def end_run(self) -> list[Outcome]:
+        """Delete what the run and the scopes still open hold."""
         outcomes: list[Outcome] = []
-        for space in (self.current.space, self.run.space):
-            self._discard(space, outcomes)
+        frame = self.current
+        while frame is not None:
+            if frame.parent is None or frame.space is not frame.parent.space:
+                self._discard(frame.space, outcomes)
+            frame = frame.parent
         return outcomes
 
-    def _end(self, scope: Scope, report: bool) -> list[Outcome]:
-        leaks: list[Outcome] = self._leaks(scope) if report else []
-        if scope.raw:
+    def _end(self, frame: Frame, report: bool) -> list[Outcome]:
+        leaks: list[Outcome] = self._leaks(frame) if report else []
+        if frame.raw:
             leaks += [
                 RawWrite(alias, *self.aliases[alias], tuple(sorted(keys)))
-                for alias, keys in sorted(scope.raw.items())
+                for alias, keys in sorted(frame.raw.items())
             ]
         if not self._reset:
             return leaks
         failures: list[Outcome] = []
-        if self._discard(scope.space, failures):
+        if self._discard(frame.space, failures):
             return failures
         return leaks + failures
 
-    def _leaks(self, scope: Scope) -> list[Leak]:
-        if not scope.written:
+    def _leaks(self, frame: Frame) -> list[Leak]:
+        if not frame.written:
             return []
         now = time.time()
-        keys = scope.space.live.keys
+        keys = frame.space.live.keys
         by_alias: dict[str, set[str]] = defaultdict(set)
         left = [
             (entry, keys[entry])
-            for entry in scope.written
+            for entry in frame.written
             if entry in keys and _live(keys[entry], now)
         ]
         if self.verify:
-            left = self._existing(scope.space.live, left)
+            left = self._existing(frame.space.live, left)
         for (_, key, _), (_, _, alias) in left:
             by_alias[alias].add(key)
         return [
@@ -290,13 +270,13 @@ class Namespace:
             self._inherit(self.current, instance)
         return True
 
-    def _inherit(self, scope: Scope, instance) -> None:
-        """Copy the keys the enclosing scopes left visible into ``scope``."""
-        parent = scope.parent
+    def _inherit(self, frame: Frame, instance) -> None:
+        """Copy the keys the enclosing frames left visible into ``frame``."""
+        parent = frame.parent
         while not parent.space.materialized:
             parent = parent.parent
         source = parent.space.live
-        self._copy(source, scope.space.live, source.keys, instance)
+        self._copy(source, frame.space.live, source.keys, instance)
 
     def _copy(self, source: Generation, target: Generation, entries, instance=None):
         """Copy ``entries`` of ``source`` (the live ones we know the values of)."""
@@ -349,10 +329,10 @@ class Namespace:
 
     def raw_write(self, alias: str, keys) -> None:
         """Note keys written through a raw client, which isolation does not cover."""
-        scope = self.current
-        if scope.raw is None:
-            scope.raw = {}
-        scope.raw.setdefault(alias, set()).update(str(key) for key in keys)
+        frame = self.current
+        if frame.raw is None:
+            frame.raw = {}
+        frame.raw.setdefault(alias, set()).update(str(key) for key in keys)
 
     def touched(self, instance, key, version, timeout) -> None:
         entry = (instance._isolatedtest_group(), key, _version(instance, version))
@@ -401,18 +381,12 @@ class Namespace:
 
 
 def _delete_all(generation: Generation) -> None:
-    from isolatedtest.stores.memcached import delete_in_one_trip, is_pymemcache
-
     groups: dict[tuple, list] = defaultdict(list)
     for group, key, version in generation.keys:
         groups[group, version].append(key)
     with in_generation(generation.tag):
         for (group, version), names in groups.items():
-            writer = generation.writers[group]
-            if is_pymemcache(type(writer)):
-                delete_in_one_trip(writer, names, version)
-            else:
-                writer.delete_many(names, version=version)
+            generation.writers[group]._isolatedtest_delete(names, version)
 
 
 def _live(record, now: float) -> bool:

@@ -38,18 +38,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from isolatedtest.conf import Config, ConfigurationError, host_tag
-from isolatedtest.stores import (
-    Leak,
-    Outcome,
-    ResetFailure,
-    Unsupported,
-    backend_class,
-    is_redis,
-)
-from isolatedtest.stores.adoption import extend
-from isolatedtest.stores.redis_commands import KEYLESS, CommandTable, NotIsolable
-from isolatedtest.stores.redis_connection import (
+from isolatedtest.backends import backend_class, is_redis
+from isolatedtest.backends.redis_commands import KEYLESS, CommandTable, NotIsolable
+from isolatedtest.backends.redis_connection import (
     Injected,
     IsolatedConnection,
     Transform,
@@ -59,6 +50,10 @@ from isolatedtest.stores.redis_connection import (
     remove_adopter,
     run_on,
 )
+from isolatedtest.conf import Config, ConfigurationError, host_tag
+from isolatedtest.engine import Resource, Scope
+from isolatedtest.outcomes import Leak, Outcome, ResetFailure, Unsupported
+from isolatedtest.resources.adoption import extend
 
 MARK = b"isolatedtest:"
 LIVE_TTL = 60  # seconds a process's liveness record lasts unrefreshed
@@ -175,7 +170,7 @@ class Fixture:
 class Server:
     """One Redis database this process reaches, through whatever pool."""
 
-    def __init__(self, store: RedisStore, key: tuple, aliases: list[Alias]) -> None:
+    def __init__(self, store: RedisResource, key: tuple, aliases: list[Alias]) -> None:
         self.store = store
         self.key = key
         self.aliases = aliases
@@ -210,7 +205,7 @@ class Server:
         )
 
 
-class RedisStore:
+class RedisResource(Resource):
     """Every Redis database of this process's cache aliases, per scope."""
 
     def __init__(self, config: Config, reset: bool, run_id: str) -> None:
@@ -232,9 +227,7 @@ class RedisStore:
         self._stopped = threading.Event()
         self._beating = threading.Lock()
         self.run = Frame(None, Space(self._tag(), materialized=True))
-        self.klass: Frame | None = None
-        self.current = self._child(self.run)
-        self.levels: list[Frame] = []
+        self.current = self.run
         self._fixture: Fixture | None = None
         setting_changed.connect(self._caches_changed, weak=True)
         add_adopter(self)
@@ -585,38 +578,22 @@ class RedisStore:
             return Frame(parent, Space(self._tag()))
         return Frame(parent, parent.space)
 
-    def start_worker(self) -> None:
-        pass
+    def enter(self, scope: Scope) -> None:
+        if scope.parent is None:
+            frame = self.run
+        elif scope.exempt:
+            parent = scope.parent.state[self.slot]
+            frame = Frame(parent, parent.space)
+        else:
+            frame = self._child(scope.parent.state[self.slot])
+        scope.state[self.slot] = self.current = frame
 
-    def start_run(self) -> None:
-        pass
-
-    def start_class(self) -> None:
-        self.klass = self.current
-
-    def start_test(self) -> None:
-        self.current = self._child(self.klass or self.run)
-
-    def end_test(self) -> list[Outcome]:
-        test, self.current = self.current, self.klass or self.run
-        if not (test.written or test.space.keys or test.space.dead):
+    def leave(self, scope: Scope, report: bool) -> list[Outcome]:
+        frame = scope.state[self.slot]
+        self.current = frame.parent
+        if scope.exempt or not (frame.written or frame.space.keys or frame.space.dead):
             return _NOTHING
-        return self._end(test, report=True)
-
-    def start_exempt_test(self) -> None:
-        klass = self.klass or self.run
-        self.current = Frame(klass, klass.space)
-
-    def end_exempt_test(self) -> None:
-        self.current = self.klass or self.run
-
-    def end_class(self, report: bool) -> list[Outcome]:
-        klass, self.klass = self.current, None
-        self.current = self._child(self.run)
-        return self._end(klass, report)
-
-    def abort_class(self) -> None:
-        self.end_class(report=False)
+        return self._end(frame, report)
 
     def end_run(self) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -637,28 +614,20 @@ class RedisStore:
         remove_adopter(self)
         return outcomes
 
-    def open_scope(self) -> None:
-        scope = self._child(self.current)
-        self.levels.append(scope)
-        self.klass = self.current = scope
+    def begin_fixture(self, scope: Scope) -> None:
+        frame = scope.state[self.slot]
+        self._fixture = Fixture(frame, self.current)
+        self.current = frame
 
-    def close_scope(self, report: bool) -> list[Outcome]:
-        scope = self.levels.pop()
-        self.klass = self.levels[-1] if self.levels else None
-        self.current = scope.parent
-        return self._end(scope, report)
-
-    def begin_fixture(self, depth: int) -> None:
-        self._fixture = Fixture(self.levels[depth], self.current)
-        self.current = self.levels[depth]
-
-    def end_fixture(self, depth: int) -> None:
-        """Let the scopes inside ``depth`` already in use see what its fixture did."""
+    def end_fixture(self, scope: Scope) -> None:
+        """Let the scopes inside ``scope`` already in use see what its fixture did."""
         fixture, self._fixture = self._fixture, None
         self.current = fixture.resume
-        inner = self.levels[depth + 1 :]
-        if fixture.resume not in inner and fixture.resume is not fixture.frame:
-            inner.append(fixture.resume)
+        inner = []
+        frame = fixture.resume
+        while frame is not None and frame is not fixture.frame:
+            inner.append(frame)
+            frame = frame.parent
         source = fixture.frame.space
         for server in set(fixture.writes) | fixture.cleared:
             commands = []

@@ -1,63 +1,30 @@
-"""File and database caches cull within the current generation only.
+"""DatabaseCache: namespaced keys, culling within the current generation.
 
-Both backends count their entries to decide whether to cull, and cull by
-deleting across their whole directory or table, or by calling ``clear()``
-(CULL_FREQUENCY 0). Under isolation the directory or table also holds the
-class's and the run's generations, other workers' and other runs': the count
-would be wrong and the deletions would reach data that is not the scope's.
-Here both count what the current scope sees (its generation) and delete only
-there, as the backend would on a store holding just that.
+A store is a table. The backend counts its rows to decide whether to cull,
+and culls by deleting across the whole table (or all of it, at
+CULL_FREQUENCY 0). Under isolation the table also holds the class's and the
+run's generations, other workers' and other runs': here it counts the
+current generation's rows and deletes only those, every DELETE with a
+``LIKE`` condition on the generation's tag. A test that drops the table
+takes every key of the run with it: that is not a failed reset.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-
 from django.db import connections, router
 
-from isolatedtest.stores.namespace import in_generation
-from isolatedtest.stores.namespaced import NamespacedCache
+from isolatedtest.resources.overrides import NamespacedCache
 
+PATHS = frozenset({"django.core.cache.backends.db.DatabaseCache"})
 LIKE_ESCAPE = "!"
 
-# Set while a file cache culls in this thread: its clear() is its own.
-_culling = threading.local()
+
+def store_of(params: dict) -> tuple:
+    """Aliases on one table share their data."""
+    return ("database", str(params.get("LOCATION", "")))
 
 
-class FileNamespacedCache(NamespacedCache):
-    def _cull(self):
-        namespace = self._isolatedtest_namespace
-        # Each file of the generation is a key it knows: fewer keys, no cull.
-        if len(namespace.live_generation().keys) < self._max_entries:
-            return
-        _culling.active = True
-        try:
-            super()._cull()
-        finally:
-            _culling.active = False
-        namespace.prune(lambda writer, key, version: writer.has_key(key, version))
-
-    def _list_cache_files(self):
-        """Return the files of the current generation (the backend's own view)."""
-        generation = self._isolatedtest_namespace.live_generation()
-        with in_generation(generation.tag):
-            files = (
-                generation.writers[group]._key_to_file(key, version)
-                for group, key, version in generation.keys
-            )
-            return [name for name in files if os.path.exists(name)]
-
-    def clear(self, *args, **kwargs):
-        if getattr(_culling, "active", False):
-            # The backend's own clear() when it culls: empty the generation.
-            super(NamespacedCache, self).clear()
-            self._isolatedtest_namespace.emptied()
-            return
-        super().clear(*args, **kwargs)
-
-
-class DatabaseNamespacedCache(NamespacedCache):
+class Cache(NamespacedCache):
     def _cull(self, db, cursor, now, num):
         namespace = self._isolatedtest_namespace
         connection = connections[db]

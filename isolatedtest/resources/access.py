@@ -18,43 +18,16 @@ import pickle
 import secrets
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from isolatedtest.conf import Config
-from isolatedtest.stores.adoption import extend, install, origin
+from isolatedtest.engine import TEST, Resource, Scope
+from isolatedtest.outcomes import Access, Place, Reads
+from isolatedtest.resources.adoption import extend, forget, install, origin
 
 _MISSING = object()
-
-Place = tuple[str, str]  # (LOCATION, key): one key of one store
-
-
-@dataclass(frozen=True)
-class Access:
-    """A test's first access of a key it had not written itself."""
-
-    alias: str
-    location: str
-    key: str
-    kind: str  # "get", "has_key", "add", "incr", ...
-    found: bool  # the key was there
-    value: bytes | None = None  # what it found (pickled), where the access tells
-    left_by: str | None = None  # without isolation: who left what it found
-
-
-@dataclass(frozen=True)
-class Reads:
-    """What one scope read from outside and wrote: an outcome, like a leak.
-
-    ``first``: the first value the scope wrote to each key; ``left``: the
-    last value of each key it wrote and did not delete (pickled). A
-    leftover equal to what a test writes there itself changes nothing.
-    """
-
-    accesses: tuple[Access, ...]
-    first: dict[Place, bytes]
-    left: dict[Place, bytes]
+RECORDER = "_isolatedtest_recorder"  # the Recorder, in an adopted instance's dict
 
 
 class Recorder:
@@ -147,39 +120,36 @@ class Recorder:
             self.depth.n = depth
 
 
-_recorder: Recorder | None = None
-
-
 class AccessRecording:
     """Record outside accesses and the scope's own writes; change nothing else."""
 
     def get(self, key, default=None, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             value = super().get(key, _MISSING, version, **kwargs)
         if outermost:
-            _recorder.read(self, key, "get", value is not _MISSING, value)
+            self.__dict__[RECORDER].read(self, key, "get", value is not _MISSING, value)
         return default if value is _MISSING else value
 
     def get_many(self, keys, version=None, **kwargs):
         keys = list(keys)
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             found = super().get_many(keys, version, **kwargs)
         if outermost:
             for key in keys:
-                _recorder.read(
+                self.__dict__[RECORDER].read(
                     self, key, "get_many", key in found, found.get(key, _MISSING)
                 )
         return found
 
     def has_key(self, key, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             found = super().has_key(key, version, **kwargs)
         if outermost:
-            _recorder.read(self, key, "has_key", bool(found))
+            self.__dict__[RECORDER].read(self, key, "has_key", bool(found))
         return found
 
     def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None, **kw):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             found = super().get(key, _MISSING, version)
             if found is _MISSING:
                 found = super().get_or_set(key, default, timeout, version, **kw)
@@ -187,20 +157,20 @@ class AccessRecording:
             else:
                 written = False
         if outermost:
-            _recorder.read(
+            self.__dict__[RECORDER].read(
                 self, key, "get_or_set", not written, _MISSING if written else found
             )
             if written:
-                _recorder.wrote(self, key, found)
+                self.__dict__[RECORDER].wrote(self, key, found)
         return found
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             added = super().add(key, value, timeout, version, **kwargs)
         if outermost:
-            _recorder.read(self, key, "add", not added)
+            self.__dict__[RECORDER].read(self, key, "add", not added)
             if added:
-                _recorder.wrote(self, key, value)
+                self.__dict__[RECORDER].wrote(self, key, value)
         return added
 
     def incr(self, key, delta=1, version=None, **kwargs):
@@ -211,87 +181,92 @@ class AccessRecording:
 
     def _isolatedtest_recorded_count(self, name, key, delta, version, **kwargs):
         value = _MISSING
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             try:
                 value = getattr(super(), name)(key, delta, version, **kwargs)
             finally:
                 if outermost:
                     found = value is not _MISSING and value not in (None, False)
-                    _recorder.read(self, key, name, found)
+                    self.__dict__[RECORDER].read(self, key, name, found)
                     if found:
-                        _recorder.wrote(self, key, value)
+                        self.__dict__[RECORDER].wrote(self, key, value)
         return value
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             touched = super().touch(key, timeout, version, **kwargs)
         if outermost:
-            _recorder.read(self, key, "touch", bool(touched))
+            self.__dict__[RECORDER].read(self, key, "touch", bool(touched))
         return touched
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             result = super().set(key, value, timeout, version, **kwargs)
         if outermost:
-            _recorder.wrote(self, key, value)
+            self.__dict__[RECORDER].wrote(self, key, value)
         return result
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             failed = super().set_many(data, timeout, version, **kwargs)
         if outermost:
             for key in data:
                 if key not in (failed or ()):
-                    _recorder.wrote(self, key, data[key])
+                    self.__dict__[RECORDER].wrote(self, key, data[key])
         return failed
 
     def delete(self, key, version=None, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             deleted = super().delete(key, version, **kwargs)
         if outermost:
-            _recorder.wrote(self, key)
+            self.__dict__[RECORDER].wrote(self, key)
         return deleted
 
     def delete_many(self, keys, version=None, **kwargs):
         keys = list(keys)
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             result = super().delete_many(keys, version, **kwargs)
         if outermost:
             for key in keys:
-                _recorder.wrote(self, key)
+                self.__dict__[RECORDER].wrote(self, key)
         return result
 
     def clear(self, *args, **kwargs):
-        with _recorder.operation() as outermost:
+        with self.__dict__[RECORDER].operation() as outermost:
             result = super().clear(*args, **kwargs)
         if outermost:
-            _recorder.clear(self)
+            self.__dict__[RECORDER].clear(self)
         return result
 
 
-class AccessStore:
+class AccessResource(Resource):
     """Record each test's outside accesses; hand them over as its ``Reads``."""
 
     def __init__(self, config: Config, isolating: bool) -> None:
-        global _recorder
         self._excluded = config.exclude_aliases
-        self._recorder = _recorder = Recorder(isolating)
-        install("access", self.adopt)
+        self._recorder = Recorder(isolating)
+        install(self, self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
         if alias not in self._excluded:
             extend(instance, AccessRecording)
+            instance.__dict__[RECORDER] = self._recorder
 
-    def start_test(self) -> None:
-        self._recorder.start_test()
+    def enter(self, scope: Scope) -> None:
+        if scope.kind == TEST:
+            self._recorder.start_test()
 
-    def end_test(self, name: str) -> list[Reads]:
-        reads = self._recorder.end_test(name)
+    def leave(self, scope: Scope, report: bool) -> list[Reads]:
+        if scope.kind == TEST:
+            reads = self._recorder.end_test(scope.name)
+        elif scope.parent is None:
+            return []
+        else:
+            reads = self._recorder.end_class(scope.name)
         return [reads] if reads else []
 
-    def end_class(self, name: str) -> list[Reads]:
-        reads = self._recorder.end_class(name)
-        return [reads] if reads else []
+    def end_run(self) -> None:
+        forget(self)
 
 
 def _pickled(value) -> bytes:

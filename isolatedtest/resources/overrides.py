@@ -3,9 +3,10 @@
 Every operation keeps the books of its namespace (what the current scope
 wrote, deleted or cleared) and its keys are routed into the namespace by the
 key function. ``clear()`` in a scope starts a fresh generation: never
-FLUSHDB, ``flush_all`` or an unconditioned DELETE. File and database caches
-also cull within the current generation only (``culling.py``), as the scope
-sees the store, and never delete what is not the scope's.
+``flush_all`` or an unconditioned DELETE. Each backend's module
+(``isolatedtest.backends``) subclasses ``NamespacedCache`` with what is its
+own: culling within the current generation, bulk deletes, the errors its
+client swallows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
-from isolatedtest.stores.namespace import KEEP, Namespace, capped, internal_tag
+from isolatedtest.resources.namespaces import KEEP, Namespace, capped, internal_tag
 
 # How deep the current thread is in a cache method: writes to a raw client
 # from outside any are the test's own (memcached.py).
@@ -57,6 +58,17 @@ class NamespacedCache:
     def _isolatedtest_store_gone(self, error: Exception) -> bool:
         """Return whether ``error`` means the store, and all in it, is gone."""
         return False
+
+    def _isolatedtest_adopted(self) -> None:
+        """Called once the instance is adopted (and its namespace set)."""
+
+    def _isolatedtest_swallows_errors(self) -> bool:
+        """Whether the client hides a server's failures (writes may not land)."""
+        return False
+
+    def _isolatedtest_delete(self, keys: list[str], version: int) -> None:
+        """Delete ``keys`` (as code names them) in the current generation."""
+        self.delete_many(keys, version=version)
 
     def _isolatedtest_call(self, name, *args, **kwargs):
         """Call the backend's own method; say which alias failed, if it fails."""

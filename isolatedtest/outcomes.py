@@ -1,0 +1,108 @@
+"""What resources report when a scope ends, and what cannot be isolated at all.
+
+Every outcome travels the same way, from any resource and any process (a
+parallel worker's pickled events, an xdist worker's export) to the ledger,
+the summary, the JSON report and the dependency graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Leak:
+    """What one cache alias kept after the scope that wrote it ended.
+
+    ``keys`` as code passed them; ``attributes`` of the cache object itself
+    that the scope set, rebound or deleted.
+    """
+
+    alias: str
+    backend: str
+    location: str
+    keys: tuple[str, ...]
+    attributes: tuple[str, ...] = ()
+
+
+class PendingLeak:
+    """What a scope left, captured cheaply; worked into a Leak when reported."""
+
+    __slots__ = ()
+
+    def resolve(self) -> Leak | None:
+        raise NotImplementedError
+
+    def count(self) -> tuple[str, int] | None:
+        """Return (alias or location, number of keys), without resolving."""
+        leak = self.resolve()
+        return (leak.alias or leak.location, len(leak.keys)) if leak else None
+
+
+@dataclass(frozen=True)
+class ResetFailure:
+    """A resource that could not be reset; reported, never raised into a test."""
+
+    alias: str
+    backend: str
+    location: str
+    error: str
+
+
+@dataclass(frozen=True)
+class RawWrite:
+    """Keys a scope wrote through a cache's raw client, which is not isolated.
+
+    (Memcached's ``cache._cache``: its writes bypass the key function.)
+    """
+
+    alias: str
+    backend: str
+    location: str
+    keys: tuple[str, ...]
+
+
+Place = tuple[str, str]  # (LOCATION, key): one key of one store
+
+
+@dataclass(frozen=True)
+class Access:
+    """A test's first access of a key it had not written itself."""
+
+    alias: str
+    location: str
+    key: str
+    kind: str  # "get", "has_key", "add", "incr", ...
+    found: bool  # the key was there
+    value: bytes | None = None  # what it found (pickled), where the access tells
+    left_by: str | None = None  # without isolation: who left what it found
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What one scope read from outside and wrote (``--cache-dependencies``).
+
+    ``first``: the first value the scope wrote to each key; ``left``: the
+    last value of each key it wrote and did not delete (pickled). A
+    leftover equal to what a test writes there itself changes nothing.
+    """
+
+    accesses: tuple[Access, ...]
+    first: dict[Place, bytes]
+    left: dict[Place, bytes]
+
+
+Outcome = Leak | PendingLeak | ResetFailure | RawWrite | Reads
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A cache alias isolatedtest cannot isolate: why, and what that leaves out."""
+
+    alias: str
+    backend: str
+    reason: str = "which isolatedtest has no strategy for"
+    effect: str = (
+        "what this backend stores itself is NOT isolated between tests (what it "
+        "keeps in a LocMemCache or another isolated alias is)"
+    )
