@@ -1,4 +1,4 @@
-"""Read and check the ``ISOLATEDTEST`` setting."""
+"""Read and check the ``ISOLATEDTEST`` setting; name the run."""
 
 from __future__ import annotations
 
@@ -15,12 +15,6 @@ from django.core.management.base import CommandError
 
 SETTING = "ISOLATEDTEST"
 RUN_ID_ENV = "ISOLATEDTEST_RUN_ID"
-STRICT_ENV = "ISOLATEDTEST_STRICT"
-REPORT_ENV = "ISOLATEDTEST_LEAK_REPORT"
-NO_ISOLATION_ENV = "ISOLATEDTEST_NO_ISOLATION"
-DEPENDENCIES_ENV = "ISOLATEDTEST_DEPENDENCIES"
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
 KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS")
 
 
@@ -82,50 +76,6 @@ def load_config() -> Config:
         )
     patterns = _string_list(raw.get("PERSISTENT_KEYS", ()), "PERSISTENT_KEYS")
     return Config(exclude_aliases=frozenset(aliases), persistent_keys=patterns)
-
-
-@dataclass(frozen=True)
-class Options:
-    """How this run isolates and reports."""
-
-    strict: bool
-    report: str | None
-    reset: bool
-    dependencies: bool
-
-
-def run_options(
-    strict: bool | None,
-    report: str | None,
-    reset: bool | None,
-    dependencies: bool | None,
-) -> Options:
-    """Return the run's options: the command line's, else the environment's.
-
-    The environment serves scripts that build the runner with fixed
-    arguments (runtests.py, tox, CI templates, TEST_RUNNER users).
-    """
-    if strict is None:
-        strict = _flag(STRICT_ENV)
-    if report is None:
-        report = os.environ.get(REPORT_ENV) or None
-    if reset is None:
-        reset = not _flag(NO_ISOLATION_ENV)
-    if dependencies is None:
-        dependencies = _flag(DEPENDENCIES_ENV)
-    return Options(strict, report, reset, dependencies)
-
-
-def _flag(name: str) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(
-        f"{name}={os.environ[name]!r} is not a yes or no: use 1 or 0 "
-        "(true/false, yes/no and on/off work too)."
-    )
 
 
 def run_id() -> str:

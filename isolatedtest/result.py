@@ -16,6 +16,7 @@ import unittest
 from collections.abc import Callable
 
 from isolatedtest.engine import TEST, Engine
+from isolatedtest.internals import is_class_setup_error
 from isolatedtest.ledger import Charge, Ledger
 from isolatedtest.outcomes import Outcome
 from isolatedtest.session import Session
@@ -159,13 +160,6 @@ def class_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _is_class_setup_error(test: object) -> bool:
-    """Whether unittest reports a setUpClass or setUpModule that did not finish."""
-    return isinstance(
-        test, unittest.suite._ErrorHolder
-    ) and test.description.startswith(("setUpClass", "setUpModule"))
-
-
 class IsolationResultMixin:
     """Main-process result: runs the hook in serial runs, gathers every leak.
 
@@ -187,12 +181,12 @@ class IsolationResultMixin:
         super().stopTest(test)
 
     def addError(self, test, err):
-        if self.hook is not None and _is_class_setup_error(test):
+        if self.hook is not None and is_class_setup_error(test):
             self.hook.class_setup_failed()
         super().addError(test, err)
 
     def addSkip(self, test, reason):
-        if self.hook is not None and _is_class_setup_error(test):
+        if self.hook is not None and is_class_setup_error(test):
             self.hook.class_setup_failed()
         super().addSkip(test, reason)
 
@@ -225,11 +219,11 @@ class WorkerResultMixin:
         super().stopTest(test)
 
     def addError(self, test, err):
-        if _is_class_setup_error(test):
+        if is_class_setup_error(test):
             self.hook.class_setup_failed()
         super().addError(test, err)
 
     def addSkip(self, test, reason):
-        if _is_class_setup_error(test):
+        if is_class_setup_error(test):
             self.hook.class_setup_failed()
         super().addSkip(test, reason)

@@ -8,6 +8,7 @@ pickles them by reference.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import multiprocessing.util
@@ -122,18 +123,20 @@ def isolated_parallel_suite(suite_class: type) -> type:
     if issubclass(suite_class, IsolatedParallelSuiteMixin):
         return suite_class
     return type(
-        f"Isolated{suite_class.__name__}", (IsolatedParallelSuiteMixin, suite_class), {}
+        f"Isolated{suite_class.__name__}",
+        (IsolatedParallelSuiteMixin, suite_class),
+        {"runner_class": _composed_runner(suite_class.runner_class)},
     )
 
 
 # Worker side. Each worker process builds its own engine once, in its pool
-# initializer, and wraps the runner class it is handed in a result class that
-# carries the hook. The main process passes options through the environment,
-# which both forked and spawned workers inherit.
+# initializer (ParallelTestSuite.init_worker); the suite's runner_class makes
+# results that carry the hook. The main process passes options through the
+# environment, which both forked and spawned workers inherit.
 
 _worker_engine: Engine | None = None
 _worker_session: Session | None = None
-_worker_runners: dict[type, type] = {}
+_worker_results: dict[type, type] = {}
 
 
 def _init_worker(*args, **kwargs) -> None:
@@ -154,36 +157,53 @@ def _init_worker(*args, **kwargs) -> None:
     multiprocessing.util.Finalize(None, _worker_engine.end_run, exitpriority=10)
 
 
-def _run_subsuite(args):
-    """Run one subsuite with a runner whose result carries the hook."""
-    runner_class, *rest = args
-    return ParallelTestSuite.run_subsuite((_worker_runner(runner_class), *rest))
+class WorkerRunnerMixin:
+    """A worker's test runner, whose results carry the hook (``runner_class``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resultclass = _worker_result(self.resultclass)
 
 
-def _worker_runner(runner_class: type) -> type:
-    if runner_class not in _worker_runners:
-        base = runner_class.resultclass
-        result_class = type(
+def _worker_result(base: type) -> type:
+    if base not in _worker_results:
+        _worker_results[base] = type(
             f"Isolated{base.__name__}",
             (WorkerResultMixin, base),
-            {
-                "engine": _worker_engine,
-                "session": _worker_session,
-            },
+            {"engine": _worker_engine, "session": _worker_session},
         )
-        _worker_runners[runner_class] = type(
-            f"Isolated{runner_class.__name__}",
-            (runner_class,),
-            {"resultclass": result_class},
-        )
-    return _worker_runners[runner_class]
+    return _worker_results[base]
+
+
+# The composed runner classes: ParallelTestSuite hands its runner_class to
+# the workers pickled, that is by name, so each has one in this module.
+_RUNNER = "IsolatingRunner_"
+
+
+def _composed_runner(base: type) -> type:
+    path = f"{base.__module__}:{base.__qualname__}"
+    return getattr(sys.modules[__name__], _RUNNER + path.encode().hex())
+
+
+def __getattr__(name: str) -> type:
+    """Make a composed runner class on first use (in a spawned worker too)."""
+    if not name.startswith(_RUNNER):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, qualname = bytes.fromhex(name[len(_RUNNER) :]).decode().partition(":")
+    base = importlib.import_module(module)
+    for part in qualname.split("."):
+        base = getattr(base, part)
+    composed = type(
+        name, (WorkerRunnerMixin, base), {"__module__": __name__, "__qualname__": name}
+    )
+    globals()[name] = composed
+    return composed
 
 
 class IsolatedParallelSuiteMixin:
     """ParallelTestSuite whose workers isolate their tests."""
 
     init_worker = _init_worker
-    run_subsuite = _run_subsuite
     isolation_options: dict
 
     def run(self, result):

@@ -26,52 +26,24 @@ def store_of(params: dict) -> tuple:
 
 class Cache(NamespacedCache):
     def _cull(self, db, cursor, now, num):
+        """Django's own culling, on the current generation's rows only."""
         namespace = self._isolatedtest_namespace
-        connection = connections[db]
-        quote = connection.ops.quote_name
-        table = quote(self._table)
-        in_generation_sql = f"{quote('cache_key')} LIKE %s ESCAPE '{LIKE_ESCAPE}'"
-        pattern = f"%{_like_escape(namespace.live_generation().tag)}%"
+        generation = GenerationCursor(cursor, connections[db], self._table, namespace)
         # Counted by listing (the backend has just counted the whole table;
         # one COUNT per set, as without isolation).
-        select_keys = (
-            f"SELECT {quote('cache_key')} FROM {table} WHERE {in_generation_sql}"
-        )
-        cursor.execute(select_keys, [pattern])
-        num = len(cursor.fetchall())
+        num = len(generation.keys())
         if num <= self._max_entries:
             return
         if self._cull_frequency == 0:
-            cursor.execute(f"DELETE FROM {table} WHERE {in_generation_sql}", [pattern])
+            # Django calls clear(), which is a fresh generation here: the key
+            # it is about to write was made in this one. Empty it instead.
+            generation.execute(f"DELETE FROM {generation.table} WHERE 1 = 1")
             namespace.emptied()
             return
-        expired = f"{quote('expires')} < %s"
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {expired} AND {in_generation_sql}",
-            [connection.ops.adapt_datetimefield_value(now), pattern],
-        )
-        remaining = num - cursor.rowcount
-        if remaining > self._max_entries:
-            cull_num = remaining // self._cull_frequency
-            generation_keys = (
-                f"(SELECT {quote('cache_key')} FROM {table} "
-                f"WHERE {in_generation_sql}) generation"
-            )
-            cursor.execute(
-                connection.ops.cache_key_culling_sql() % generation_keys,
-                [pattern, cull_num],
-            )
-            last_cache_key = cursor.fetchone()
-            if last_cache_key:
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE {quote('cache_key')} < %s "
-                    f"AND {in_generation_sql}",
-                    [last_cache_key[0], pattern],
-                )
-        cursor.execute(select_keys, [pattern])
-        remaining_keys = {row[0] for row in cursor.fetchall()}
+        super()._cull(db, generation, now, num)
+        remaining = generation.keys()
         namespace.prune(
-            lambda writer, key, version: writer.make_key(key, version) in remaining_keys
+            lambda writer, key, version: writer.make_key(key, version) in remaining
         )
 
     def _isolatedtest_store_gone(self, error: Exception) -> bool:
@@ -83,6 +55,40 @@ class Cache(NamespacedCache):
         except Exception:
             return False
         return self._table not in tables
+
+
+class GenerationCursor:
+    """The backend's cursor, each statement of its culling kept to one generation.
+
+    Its DELETEs get a condition on the generation's tag; its culling query
+    reads the generation's keys instead of the table's.
+    """
+
+    def __init__(self, cursor, connection, table: str, namespace) -> None:
+        self._cursor = cursor
+        quote = connection.ops.quote_name
+        self.table = quote(table)
+        self._condition = f"{quote('cache_key')} LIKE %s ESCAPE '{LIKE_ESCAPE}'"
+        self._pattern = f"%{_like_escape(namespace.live_generation().tag)}%"
+        self._select = f"SELECT {quote('cache_key')} FROM {self.table} WHERE "
+        self._culling = connection.ops.cache_key_culling_sql() % self.table
+
+    def keys(self) -> set[str]:
+        self._cursor.execute(self._select + self._condition, [self._pattern])
+        return {row[0] for row in self._cursor.fetchall()}
+
+    def execute(self, sql: str, params=()):
+        params = list(params)
+        if sql.startswith(f"DELETE FROM {self.table} WHERE "):
+            sql, params = f"{sql} AND {self._condition}", [*params, self._pattern]
+        elif sql == self._culling:
+            keys = f"({self._select}{self._condition}) generation"
+            sql = sql.replace(self.table, keys, 1)
+            params = [self._pattern, *params]
+        return self._cursor.execute(sql, params)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)  # rowcount, fetchone...
 
 
 def _like_escape(text: str) -> str:

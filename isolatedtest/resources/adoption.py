@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from django.core.cache import caches
 
+from isolatedtest.internals import made_caches
+
 Adopter = Callable[[str, object], None]
 
 # {resource: adopter}, of the engines alive in this process (``forget``
@@ -31,11 +33,9 @@ def install(owner: object, adopter: Adopter) -> None:
     """Call ``adopter(alias, instance)`` for every instance, existing and new."""
     _adopters[owner] = adopter
     caches.create_connection = _create_connection
-    for alias in caches.settings:
-        instance = getattr(caches._connections, alias, None)
-        if instance is not None:
-            _remember(alias, instance)
-            adopter(alias, instance)
+    for alias, instance in made_caches():
+        _remember(alias, instance)
+        adopter(alias, instance)
 
 
 def forget(owner: object) -> None:

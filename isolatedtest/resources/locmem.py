@@ -14,12 +14,13 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache.backends import locmem
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 
 from isolatedtest.backends import backend_class
 from isolatedtest.conf import Config
 from isolatedtest.engine import TEST, Resource, Scope
+from isolatedtest.internals import locmem_stores
 from isolatedtest.outcomes import Leak, PendingLeak
 
 _EMPTY: dict = {}
@@ -67,10 +68,10 @@ class LocMemResource(Resource):
         self._current: Scope | None = None
 
     def snapshot(self) -> Snapshot:
-        expiry = locmem._expire_info
+        stores, expiry, _ = locmem_stores()
         return {
             name: (dict(data), dict(expiry[name]))
-            for name, data in tuple(locmem._caches.items())
+            for name, data in tuple(stores.items())
             if data and name not in self._excluded
         }
 
@@ -163,7 +164,8 @@ class LocMemResource(Resource):
     ) -> list[PendingLeak]:
         """Compare every store with ``snapshot``; report and/or restore changes."""
         leaks = []
-        for name, data in tuple(locmem._caches.items()):
+        stores, expiries, locks = locmem_stores()
+        for name, data in tuple(stores.items()):
             saved = snapshot.get(name)
             if saved is None:
                 if not data or name in self._excluded:
@@ -171,10 +173,10 @@ class LocMemResource(Resource):
                 saved_data, saved_expiry = _EMPTY, _EMPTY
             else:
                 saved_data, saved_expiry = saved
-                if data == saved_data and locmem._expire_info[name] == saved_expiry:
+                if data == saved_data and expiries[name] == saved_expiry:
                     continue
-            expiry = locmem._expire_info[name]
-            with locmem._locks[name]:
+            expiry = expiries[name]
+            with locks[name]:
                 if report:
                     written = _written(name, data, expiry, saved_data)
                     if written:
@@ -351,7 +353,7 @@ def _only(leaks: list[Written], keys: set[tuple[str, str]]) -> list[Leak]:
 
 def _is_locmem(params: dict) -> bool:
     cls = backend_class(params)
-    return cls is not None and issubclass(cls, locmem.LocMemCache)
+    return cls is not None and issubclass(cls, LocMemCache)
 
 
 # {LOCATION: (alias, BACKEND, KEY_PREFIX)} of every LocMemCache alias seen in

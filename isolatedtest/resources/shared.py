@@ -24,6 +24,7 @@ from django.core.cache import caches
 from isolatedtest.backends import namespaced
 from isolatedtest.conf import Config
 from isolatedtest.engine import TEST, Resource, Scope
+from isolatedtest.internals import made_caches
 from isolatedtest.outcomes import Outcome
 from isolatedtest.resources.adoption import extend, forget, install, origin
 from isolatedtest.resources.namespaces import NAMESPACE_MARK, Frame, Namespace
@@ -89,8 +90,7 @@ class SharedResource(Resource):
 
     def start_worker(self) -> None:
         # Connections inherited from the parent process must not be shared.
-        for alias in caches.settings:
-            instance = getattr(caches._connections, alias, None)
+        for _, instance in made_caches():
             if isinstance(instance, NamespacedCache):
                 instance.close()
 
