@@ -46,11 +46,17 @@ class Scope:
 class Resource:
     """A place where state a test can leave lives, following the engine's scopes.
 
-    Each method has a no-op default; ``slot`` is the index of this resource's
-    state in every ``Scope.state``.
+    Each method has a no-op default, and the engine calls only the ones a
+    resource overrides. ``slot`` is the index of this resource's state in
+    every ``Scope.state``; a resource that sets ``leaves_with_state`` is
+    told of a scope's end only if it keeps state in that scope. ``engine``
+    is the engine driving it (its ``current`` scope).
     """
 
     slot = 0
+    engine: Engine | None = None
+    leaves_with_state = False
+    enters = True  # False while it has nothing to do when a scope opens
 
     def start_worker(self) -> None:
         """Forget what a forked worker inherited from its parent process."""
@@ -78,12 +84,26 @@ class Engine:
         self.resources = tuple(resources)
         for slot, resource in enumerate(self.resources):
             resource.slot = slot
+            resource.engine = self
         self.run = Scope("run", None, len(self.resources))
         self.current = self.run
         self._failures: list[Outcome] = []  # of resources entering a scope
-        # Bound once: these run for every test.
-        self._enters = tuple(resource.enter for resource in self.resources)
-        self._leaves = tuple(resource.leave for resource in self.resources)
+        # Bound once, for the resources that do something: these run for
+        # every test.
+        self.refresh()
+        self._leaves = tuple(
+            (resource.slot, resource.leave, resource.leaves_with_state)
+            for resource in self.resources
+            if _does("leave", resource)
+        )
+
+    def refresh(self) -> None:
+        """Bind the enters of the resources that have something to do now."""
+        self._enters = tuple(
+            resource.enter
+            for resource in self.resources
+            if resource.enters and _does("enter", resource)
+        )
 
     def start_run(self) -> None:
         """Open the run's scope: every resource enters it."""
@@ -112,7 +132,10 @@ class Engine:
         outcomes: list[Outcome] = []
         if self._failures:
             outcomes, self._failures = self._failures, []
-        for leave in self._leaves:
+        state = scope.state
+        for slot, leave, with_state in self._leaves:
+            if with_state and state[slot] is None:
+                continue
             try:
                 found = leave(scope, report)
             except Exception as error:
@@ -152,3 +175,8 @@ class Engine:
     def _failed(where, error: Exception, outcomes: list[Outcome]) -> None:
         owner = getattr(where, "__self__", where)
         outcomes.append(ResetFailure("", type(owner).__name__, "", repr(error)))
+
+
+def _does(method: str, resource: Resource) -> bool:
+    """Whether ``resource`` overrides ``method`` (else it has nothing to do)."""
+    return getattr(type(resource), method) is not getattr(Resource, method)

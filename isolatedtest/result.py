@@ -13,7 +13,6 @@ per test, which is why it is kept for --strict.)
 from __future__ import annotations
 
 import unittest
-from collections.abc import Callable
 
 from isolatedtest.engine import TEST, Engine
 from isolatedtest.internals import is_class_setup_error
@@ -46,51 +45,71 @@ def start(engine: Engine) -> None:
     engine.open(CLASS)
 
 
-class Hook:
-    """Drive an engine from one TestResult's callbacks.
+class IsolatingResult:
+    """A TestResult whose callbacks open and close the engine's scopes.
 
     The engine's current scope is, between classes, the next class's: it
     opened when the previous class ended, so that the class's setup
-    (setUpClass, setUpTestData, setUpModule) writes in it.
+    (setUpClass, setUpTestData, setUpModule) writes in it. Without an
+    engine (a parallel run's main process) it only passes events on.
     """
 
-    def __init__(
-        self, engine: Engine, session: Session, record: Callable[[Charge], None]
-    ) -> None:
-        self.engine = engine
-        self.session = session
-        self.strict = session.options.strict
-        self.names = session.options.dependencies  # the recorder needs test ids
-        self.record = record
+    engine: Engine | None = None
+    session: Session
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._class: type | None = None
         self._class_passive = False
-        self._exempt: frozenset[str] = frozenset()  # the class's exempt methods
+        self._exempt: frozenset[str] | None = None  # the class's exempt methods
         self._open = False  # a test's scope is open
-        self._close_test = self._close_test  # bound once: registered per test
+        options = self.session.options if self.engine is not None else None
+        self._strict = options is not None and options.strict
+        # Test ids only where they are kept: making one costs.
+        self._names = options is not None and options.dependencies
+        self._named_leaks = options is not None and self.session.ledger.detailed
 
-    def start_test(self, test: unittest.TestCase) -> None:
+    def record(self, charge: Charge) -> None:
+        """Keep what a scope left (or send it to the main process)."""
+        raise NotImplementedError
+
+    def startTest(self, test):
+        super().startTest(test)
+        if self.engine is None:
+            return
         cls = type(test)
         if cls is not self._class:
             self._start_class(cls)
         if self._class_passive:
             return
-        exempt = bool(self._exempt) and test._testMethodName in self._exempt
-        self.engine.open(TEST, test.id() if self.names else "", exempt)
+        exempt = self._exempt is not None and test._testMethodName in self._exempt
+        self.engine.open(TEST, test.id() if self._names else "", exempt)
         self._open = True
-        if self.strict and not exempt:
+        if self._strict and not exempt:
             test.addCleanup(self._close_test, test)
 
-    def stop_test(self, test: unittest.TestCase) -> None:
+    def stopTest(self, test):
         """Close the test's scope, unless its --strict cleanup already did."""
-        if not self._open:
-            return
-        self._open = False
-        outcomes = self.engine.close()
-        if outcomes:
-            # Tests unittest skipped never ran their cleanups: nothing to fail.
-            self._charge(TEST, test.id(), outcomes, test.failureException, False)
+        if self._open:
+            self._open = False
+            outcomes = self.engine.close()
+            if outcomes:
+                # Named now, so that nothing of the test outlives it. (Tests
+                # unittest skipped never ran their cleanups: nothing to fail.)
+                self.record((TEST, test.id() if self._named_leaks else "", outcomes))
+        super().stopTest(test)
 
-    def class_setup_failed(self) -> None:
+    def addError(self, test, err):
+        if self.engine is not None and is_class_setup_error(test):
+            self._class_setup_failed()
+        super().addError(test, err)
+
+    def addSkip(self, test, reason):
+        if self.engine is not None and is_class_setup_error(test):
+            self._class_setup_failed()
+        super().addSkip(test, reason)
+
+    def _class_setup_failed(self) -> None:
         """Undo what a failed setUpClass wrote: no test of it will run."""
         self.engine.close(report=False)
         self.engine.open(CLASS)
@@ -105,7 +124,7 @@ class Hook:
         self.engine.current.name = class_name(cls)
         exempt = getattr(cls, EXEMPT_ATTRIBUTE, False)
         self._class_passive = exempt
-        self._exempt = frozenset() if exempt else _exempt_methods(cls)
+        self._exempt = None if exempt else _exempt_methods(cls)
         cls.addClassCleanup(self._end_class, cls, exempt)
 
     def _close_test(self, test: unittest.TestCase) -> None:
@@ -113,7 +132,7 @@ class Hook:
         self._open = False
         outcomes = self.engine.close()
         if outcomes:
-            self._charge(TEST, test.id(), outcomes, test.failureException, True)
+            self._charge(TEST, test.id(), outcomes, test.failureException)
 
     def _end_class(self, cls: type, exempt: bool) -> None:
         if self._class is cls:
@@ -121,35 +140,31 @@ class Hook:
         outcomes = self.engine.close(report=not exempt)
         self.engine.open(CLASS)
         if outcomes:
-            self._charge(CLASS, class_name(cls), outcomes, AssertionError, True)
+            self._charge(CLASS, class_name(cls), outcomes, AssertionError)
 
     def _charge(
-        self,
-        scope: str,
-        name: str,
-        outcomes: list[Outcome],
-        failure: type[Exception],
-        can_fail: bool,
+        self, scope: str, name: str, outcomes: list[Outcome], failure: type[Exception]
     ) -> None:
-        # Named now, so that nothing of the test outlives it; the leaks'
-        # details are worked out when the report is written, off the hot path.
+        """Record what a scope left; under --strict, fail it for a leak.
+
+        A failed reset is reported, never turned into this scope's failure.
+        """
         self.record((scope, name, outcomes))
-        if can_fail:
-            # A failed reset is reported, never turned into this test's failure.
-            message = self.session.failure(scope, outcomes)
-            if message:
-                raise failure(message)
+        message = self.session.failure(scope, outcomes)
+        if message:
+            raise failure(message)
 
 
-def _exempt_methods(cls: type) -> frozenset[str]:
-    """The names of a class's test methods marked with ``@no_isolation``."""
-    return frozenset(
+def _exempt_methods(cls: type) -> frozenset[str] | None:
+    """The names of a class's test methods marked with ``@no_isolation``, if any."""
+    found = frozenset(
         name
         for klass in cls.__mro__
         if klass.__module__.partition(".")[0] not in _FRAMEWORKS
         for name, value in vars(klass).items()
         if getattr(value, EXEMPT_ATTRIBUTE, False)
     )
+    return found or None
 
 
 _FRAMEWORKS = ("builtins", "unittest", "django")  # no test method of yours there
@@ -160,70 +175,28 @@ def class_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class IsolationResultMixin:
-    """Main-process result: runs the hook in serial runs, gathers every leak.
+class IsolationResultMixin(IsolatingResult):
+    """Main-process result: isolates serial runs, gathers every leak.
 
-    In a parallel run the main process only replays the workers' events, so
-    ``hook`` is None there; leaks arrive as ``addIsolationLeak`` events.
+    In a parallel run the main process only replays the workers' events
+    (``engine`` is None there); leaks arrive as ``addIsolationLeak`` events.
     """
 
-    hook: Hook | None = None
     ledger: Ledger
 
-    def startTest(self, test):
-        super().startTest(test)
-        if self.hook is not None:
-            self.hook.start_test(test)
-
-    def stopTest(self, test):
-        if self.hook is not None:
-            self.hook.stop_test(test)
-        super().stopTest(test)
-
-    def addError(self, test, err):
-        if self.hook is not None and is_class_setup_error(test):
-            self.hook.class_setup_failed()
-        super().addError(test, err)
-
-    def addSkip(self, test, reason):
-        if self.hook is not None and is_class_setup_error(test):
-            self.hook.class_setup_failed()
-        super().addSkip(test, reason)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.record = self.ledger.append  # bound once: called per leaking test
 
     def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
         self.ledger.append((scope, name or test.id(), outcomes))
 
 
-class WorkerResultMixin:
-    """Parallel-worker result: runs the hook, sends leaks to the main process."""
+class WorkerResultMixin(IsolatingResult):
+    """Parallel-worker result: isolates its tests, sends leaks to the main process."""
 
-    engine: Engine
-    session: Session
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.hook = Hook(self.engine, self.session, self._send_leak)
-
-    def _send_leak(self, charge: Charge) -> None:
+    def record(self, charge: Charge) -> None:
         # The main process knows the test from the event's index.
         scope, name, outcomes = charge
-        name = name if scope == "class" else None
+        name = name if scope == CLASS else None
         self.events.append((LEAK_EVENT, self.test_index, scope, name, outcomes))
-
-    def startTest(self, test):
-        super().startTest(test)
-        self.hook.start_test(test)
-
-    def stopTest(self, test):
-        self.hook.stop_test(test)
-        super().stopTest(test)
-
-    def addError(self, test, err):
-        if is_class_setup_error(test):
-            self.hook.class_setup_failed()
-        super().addError(test, err)
-
-    def addSkip(self, test, reason):
-        if is_class_setup_error(test):
-            self.hook.class_setup_failed()
-        super().addSkip(test, reason)

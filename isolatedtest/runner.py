@@ -1,7 +1,7 @@
 """Compose cache isolation into any DiscoverRunner-based test runner.
 
-Serial runs get a result class that carries the hook. Parallel runs get a
-ParallelTestSuite whose workers build the same hook into their own result
+Serial runs get a result class that opens and closes the scopes. Parallel
+runs get a ParallelTestSuite whose workers build the same into their own result
 class; worker-side functions live at module level because multiprocessing
 pickles them by reference.
 """
@@ -22,7 +22,7 @@ from isolatedtest.conf import run_id
 from isolatedtest.engine import Engine
 from isolatedtest.options import OPTIONS, Options, add_arguments, resolve
 from isolatedtest.resources.adoption import forget_all
-from isolatedtest.result import Hook, IsolationResultMixin, WorkerResultMixin, start
+from isolatedtest.result import IsolationResultMixin, WorkerResultMixin, start
 from isolatedtest.session import Session
 
 WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
@@ -39,7 +39,8 @@ class IsolationRunnerMixin:
         self.isolation = Session(resolve(given), self.verbosity, HINT)
         self.parallel_test_suite = isolated_parallel_suite(self.parallel_test_suite)
         self.test_runner = self._isolating_test_runner(self.test_runner)
-        self._hook: Hook | None = None
+        self._engine: Engine | None = None
+        self._serial = False  # the results run the engine (not a parallel run's)
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -57,7 +58,7 @@ class IsolationRunnerMixin:
 
         Whatever result class the runner ends up with (its default, one the
         DiscoverRunner passes, like --debug-sql's and --pdb's, or one it
-        picks itself, like unittest-xml-reporting's), the hook is mixed in.
+        picks itself, like unittest-xml-reporting's), isolation is mixed in.
         """
         owner = self
 
@@ -73,18 +74,26 @@ class IsolationRunnerMixin:
         return type(
             f"Isolated{base.__name__}",
             (IsolationResultMixin, base),
-            {"hook": self._hook, "ledger": self.isolation.ledger},
+            {
+                "engine": self._engine if self._serial else None,
+                "session": self.isolation,
+                "ledger": self.isolation.ledger,
+            },
         )
 
     def run_suite(self, suite, **kwargs):
         session = self.isolation
         if isinstance(suite, ParallelTestSuite):
             options = {o.name: getattr(session.options, o.name) for o in OPTIONS}
-            suite.isolation_options = {**options, "run_id": self._run_id}
+            suite.isolation_options = {
+                **options,
+                "run_id": self._run_id,
+                "verbosity": self.verbosity,  # leaks named there, if listed here
+            }
             result = super().run_suite(suite, **kwargs)
         else:
             start(self._engine)
-            self._hook = Hook(self._engine, session, session.ledger.append)
+            self._serial = True
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
@@ -144,8 +153,8 @@ def _init_worker(*args, **kwargs) -> None:
     global _worker_engine, _worker_session
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
-    run = options.pop("run_id")
-    _worker_session = Session(Options(**options), verbosity=1, hint=HINT)
+    run, verbosity = options.pop("run_id"), options.pop("verbosity")
+    _worker_session = Session(Options(**options), verbosity, hint=HINT)
     forked = multiprocessing.get_start_method() == "fork"
     if forked:
         forget_all()  # the parent's engine does not adopt this process's caches

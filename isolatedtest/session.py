@@ -51,8 +51,9 @@ class Session:
         """
         config = load_config()
         options = self.options
+        named = self.ledger.detailed or options.strict
         resources, self.unsupported = build(
-            config, options.reset, run_id, options.dependencies
+            config, options.reset, run_id, options.dependencies, named
         )
         if strict_flag is not None:
             for item in self.unsupported:

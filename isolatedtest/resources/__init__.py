@@ -21,9 +21,13 @@ PARTIAL_EFFECT = "what they keep elsewhere is NOT isolated between tests"
 
 
 def build(
-    config: Config, reset: bool, run_id: str, dependencies: bool
+    config: Config, reset: bool, run_id: str, dependencies: bool, named: bool = True
 ) -> tuple[list[Resource], list[Unsupported]]:
-    """Return the resources covering every cache, and the aliases none covers."""
+    """Return the resources covering every cache, and the aliases none covers.
+
+    Without ``named``, LocMem leaks are counted, not named (nothing reports
+    their keys).
+    """
     from isolatedtest.resources.access import AccessResource
     from isolatedtest.resources.attributes import AttributeResource
     from isolatedtest.resources.locmem import LocMemResource
@@ -44,7 +48,7 @@ def build(
                 Unsupported(alias, backend, partial_cover(cls), PARTIAL_EFFECT)
             )
     resources: list[Resource] = [
-        LocMemResource(config, reset),
+        LocMemResource(config, reset, named),
         SharedResource(config, reset, run_id),
     ]
     if redis:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import pickle
 import secrets
 import threading
-from contextlib import contextmanager
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
@@ -28,6 +27,26 @@ from isolatedtest.resources.adoption import extend, forget, install, origin
 
 _MISSING = object()
 RECORDER = "_isolatedtest_recorder"  # the Recorder, in an adopted instance's dict
+
+
+class Operation:
+    """``with``: whether this is the thread's outermost cache operation.
+
+    Only that one is recorded (``get_or_set`` calls ``get`` and ``add``).
+    """
+
+    __slots__ = ("local",)
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def __enter__(self) -> bool:
+        depth = getattr(self.local, "n", 0)
+        self.local.n = depth + 1
+        return depth == 0
+
+    def __exit__(self, *error) -> None:
+        self.local.n -= 1
 
 
 class Recorder:
@@ -45,7 +64,7 @@ class Recorder:
         self.written: dict[Place, bytes | None] = {}
         self.between: dict[Place, bytes | None] = {}
         self.left_by: dict[Place, str] = {}  # without isolation
-        self.depth = threading.local()
+        self.operation = Operation()
 
     def read(self, instance, key, kind: str, found: bool, value=_MISSING) -> None:
         if not self.testing:
@@ -109,22 +128,12 @@ class Recorder:
                     self.left_by.pop(place, None)
         return left
 
-    @contextmanager
-    def operation(self):
-        """Record the outermost operation only (get_or_set calls get and add)."""
-        depth = getattr(self.depth, "n", 0)
-        self.depth.n = depth + 1
-        try:
-            yield depth == 0
-        finally:
-            self.depth.n = depth
-
 
 class AccessRecording:
     """Record outside accesses and the scope's own writes; change nothing else."""
 
     def get(self, key, default=None, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             value = super().get(key, _MISSING, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].read(self, key, "get", value is not _MISSING, value)
@@ -132,7 +141,7 @@ class AccessRecording:
 
     def get_many(self, keys, version=None, **kwargs):
         keys = list(keys)
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             found = super().get_many(keys, version, **kwargs)
         if outermost:
             for key in keys:
@@ -142,14 +151,14 @@ class AccessRecording:
         return found
 
     def has_key(self, key, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             found = super().has_key(key, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].read(self, key, "has_key", bool(found))
         return found
 
     def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None, **kw):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             found = super().get(key, _MISSING, version)
             if found is _MISSING:
                 found = super().get_or_set(key, default, timeout, version, **kw)
@@ -165,7 +174,7 @@ class AccessRecording:
         return found
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             added = super().add(key, value, timeout, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].read(self, key, "add", not added)
@@ -181,7 +190,7 @@ class AccessRecording:
 
     def _isolatedtest_recorded_count(self, name, key, delta, version, **kwargs):
         value = _MISSING
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             try:
                 value = getattr(super(), name)(key, delta, version, **kwargs)
             finally:
@@ -193,21 +202,21 @@ class AccessRecording:
         return value
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             touched = super().touch(key, timeout, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].read(self, key, "touch", bool(touched))
         return touched
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             result = super().set(key, value, timeout, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].wrote(self, key, value)
         return result
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             failed = super().set_many(data, timeout, version, **kwargs)
         if outermost:
             for key in data:
@@ -216,7 +225,7 @@ class AccessRecording:
         return failed
 
     def delete(self, key, version=None, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             deleted = super().delete(key, version, **kwargs)
         if outermost:
             self.__dict__[RECORDER].wrote(self, key)
@@ -224,7 +233,7 @@ class AccessRecording:
 
     def delete_many(self, keys, version=None, **kwargs):
         keys = list(keys)
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             result = super().delete_many(keys, version, **kwargs)
         if outermost:
             for key in keys:
@@ -232,7 +241,7 @@ class AccessRecording:
         return result
 
     def clear(self, *args, **kwargs):
-        with self.__dict__[RECORDER].operation() as outermost:
+        with self.__dict__[RECORDER].operation as outermost:
             result = super().clear(*args, **kwargs)
         if outermost:
             self.__dict__[RECORDER].clear(self)

@@ -10,7 +10,6 @@ thread and under ``override_settings``, are adopted as they are made.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 
 from django.core.cache import caches
@@ -24,8 +23,7 @@ Adopter = Callable[[str, object], None]
 # inherited from its parent).
 _adopters: dict[object, Adopter] = {}
 _classes: dict[tuple[type, type], type] = {}
-# {instance: (alias, BACKEND, LOCATION)}: where each adopted instance comes from.
-_origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+ORIGIN = "_isolatedtest_origin"  # (alias, BACKEND, LOCATION), in an instance's dict
 UNKNOWN_ORIGIN = ("", "", "")
 
 
@@ -58,7 +56,7 @@ def _create_connection(alias: str):
 
 def _remember(alias: str, instance) -> None:
     params = caches.settings.get(alias, {})
-    _origins[instance] = (
+    instance.__dict__[ORIGIN] = (
         alias,
         params.get("BACKEND", type(instance).__qualname__),
         str(params.get("LOCATION", "")),
@@ -67,7 +65,7 @@ def _remember(alias: str, instance) -> None:
 
 def origin(instance) -> tuple[str, str, str]:
     """Return (alias, BACKEND, LOCATION) of an adopted instance."""
-    return _origins.get(instance, UNKNOWN_ORIGIN)
+    return instance.__dict__.get(ORIGIN, UNKNOWN_ORIGIN)
 
 
 def extend(instance, mixin: type) -> None:

@@ -25,21 +25,20 @@ ABSENT = object()  # an attribute the instance did not have
 class Journal:
     """What the attributes of cache instances were before a scope changed them."""
 
-    __slots__ = ("changes", "exempt", "uncharged")
+    __slots__ = ("changes", "uncharged")
 
     def __init__(self) -> None:
         # {id(instance): (instance, {name: value before, or ABSENT})}
         self.changes: dict[int, tuple[object, dict[str, object]]] = {}
-        self.exempt = False  # an exempt test runs: its changes are not charged
-        self.uncharged: set[tuple[int, str]] = set()
+        self.uncharged: set[tuple[int, str]] = set()  # by exempt tests
 
-    def note(self, instance, name: str) -> None:
+    def note(self, instance, name: str, charged: bool) -> None:
         entry = self.changes.get(id(instance))
         if entry is None:
             entry = self.changes[id(instance)] = (instance, {})
         if name not in entry[1]:
             entry[1][name] = instance.__dict__.get(name, ABSENT)
-            if self.exempt:
+            if not charged:
                 self.uncharged.add((id(instance), name))
 
 
@@ -63,13 +62,20 @@ class TrackedAttributes:
 
 
 class AttributeResource(Resource):
-    """The attributes of every cache instance of this process, per scope."""
+    """The attributes of every cache instance of this process, per scope.
+
+    A change is noted in the journal of the engine's current scope (of its
+    class, uncharged, for an exempt test; of a wider scope while its
+    fixture sets up): a scope that changes nothing costs nothing.
+    """
+
+    leaves_with_state = True
 
     def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
         self._excluded = config.exclude_aliases
-        self._recording: Scope | None = None  # whose journal changes go to
-        self._resume: Scope | None = None  # the scope a fixture interrupted
+        self._fixture: Scope | None = None  # whose fixture is setting up
+        self._running = True
         install(self, self.adopt)
 
     def adopt(self, alias: str, instance) -> None:
@@ -78,46 +84,30 @@ class AttributeResource(Resource):
             instance.__dict__[TRACKER] = self
 
     def note(self, instance, name: str) -> None:
-        scope = self._recording
-        if scope is None:
+        if not self._running:
             return
+        scope = self._fixture or self.engine.current
+        # Its class keeps what an exempt test changes, uncharged.
+        charged = not scope.exempt
+        if not charged:
+            scope = scope.parent
         journal = scope.state[self.slot]
         if journal is None:
             journal = scope.state[self.slot] = Journal()
-        journal.note(instance, name)
-
-    def enter(self, scope: Scope) -> None:
-        if scope.exempt:
-            # Its class keeps what an exempt test changes, uncharged.
-            self._recording = scope.parent
-            self._journal(scope.parent).exempt = True
-        else:
-            self._recording = scope
+        journal.note(instance, name, charged)
 
     def leave(self, scope: Scope, report: bool) -> list[Leak]:
-        self._recording = scope.parent
-        if scope.exempt:
-            self._journal(scope.parent).exempt = False
-            return _NOTHING
-        journal = scope.state[self.slot]
-        if journal is None or not journal.changes:
-            return _NOTHING
-        return self._settle(journal, report)
+        return self._settle(scope.state[self.slot], report)
 
     def begin_fixture(self, scope: Scope) -> None:
-        self._resume, self._recording = self._recording, scope
+        self._fixture = scope
 
     def end_fixture(self, scope: Scope) -> None:
-        self._recording, self._resume = self._resume, None
+        self._fixture = None
 
     def end_run(self) -> None:
-        self._recording = None
+        self._running = False
         forget(self)
-
-    def _journal(self, scope: Scope) -> Journal:
-        if scope.state[self.slot] is None:
-            scope.state[self.slot] = Journal()
-        return scope.state[self.slot]
 
     def _settle(self, journal: Journal, report: bool) -> list[Leak]:
         """Report what changed since ``journal`` began; put it back when isolating."""
@@ -147,6 +137,3 @@ class AttributeResource(Resource):
         journal.changes.clear()
         journal.uncharged.clear()
         return leaks
-
-
-_NOTHING: list = []  # what a scope's end returns when there is nothing (not mutated)

@@ -55,8 +55,11 @@ class Level:
 class LocMemResource(Resource):
     """Every LocMemCache store of this process, snapshotted per scope."""
 
-    def __init__(self, config: Config, reset: bool) -> None:
+    def __init__(self, config: Config, reset: bool, named: bool = True) -> None:
         self.reset = reset
+        # Leaks' key names are worked out later (Written) only if reported;
+        # otherwise each scope's leak is counted at once.
+        self._named = named or config.persistent_keys != ()
         self._persistent = config.persistent_matcher()
         _remember_aliases()
         self._excluded = frozenset(
@@ -65,13 +68,14 @@ class LocMemResource(Resource):
             if alias in config.exclude_aliases and _is_locmem(params)
         )
         self._before: Snapshot = {}  # before a wider scope's fixture
-        self._current: Scope | None = None
+        # The module-level dicts every instance shares (never rebound).
+        self._stores, self._expiries, self._locks = locmem_stores()
 
     def snapshot(self) -> Snapshot:
-        stores, expiry, _ = locmem_stores()
+        expiry = self._expiries
         return {
             name: (dict(data), dict(expiry[name]))
-            for name, data in tuple(stores.items())
+            for name, data in tuple(self._stores.items())
             if data and name not in self._excluded
         }
 
@@ -80,7 +84,6 @@ class LocMemResource(Resource):
         self._settle({}, restore=True, report=False)
 
     def enter(self, scope: Scope) -> None:
-        self._current = scope
         parent = scope.parent
         slot = self.slot
         level = parent.state[slot] if parent is not None else None
@@ -97,7 +100,6 @@ class LocMemResource(Resource):
         scope.state[slot] = Level(self.snapshot() if now is None else now)
 
     def leave(self, scope: Scope, report: bool) -> list:
-        self._current = scope.parent
         slot = self.slot
         if scope.kind == TEST:
             level = scope.parent.state[slot]
@@ -119,8 +121,8 @@ class LocMemResource(Resource):
         level = scope.state[self.slot]
         setup = level.outer if level.setup is None else level.setup
         after = setup if level.after is None else level.after
-        teardown = self._settle(after, restore=False, report=report)
-        leaks = self._settle(level.outer, restore=self.reset, report=report)
+        teardown = self._settle(after, restore=False, report=report, named=True)
+        leaks = self._settle(level.outer, restore=self.reset, report=report, named=True)
         charged = set()
         if leaks:
             charged = _keys(_between(level.outer, setup)) | _keys(teardown)
@@ -141,7 +143,7 @@ class LocMemResource(Resource):
         if not change:
             return
         patched: dict[int, tuple[Snapshot, Snapshot]] = {}
-        inner = self._current
+        inner = self.engine.current
         while inner is not None:
             state = inner.state[self.slot]
             if isinstance(state, Level):
@@ -160,12 +162,16 @@ class LocMemResource(Resource):
             inner = inner.parent
 
     def _settle(
-        self, snapshot: Snapshot, restore: bool, report: bool
+        self, snapshot: Snapshot, restore: bool, report: bool, named: bool = False
     ) -> list[PendingLeak]:
-        """Compare every store with ``snapshot``; report and/or restore changes."""
+        """Compare every store with ``snapshot``; report and/or restore changes.
+
+        The leaks are Written (named) if asked, or if the run reports names.
+        """
+        named = named or self._named
         leaks = []
-        stores, expiries, locks = locmem_stores()
-        for name, data in tuple(stores.items()):
+        expiries = self._expiries
+        for name, data in tuple(self._stores.items()):
             saved = snapshot.get(name)
             if saved is None:
                 if not data or name in self._excluded:
@@ -176,46 +182,49 @@ class LocMemResource(Resource):
                 if data == saved_data and expiries[name] == saved_expiry:
                     continue
             expiry = expiries[name]
-            with locks[name]:
-                if report:
+            with self._locks[name]:
+                if report and named:
                     written = _written(name, data, expiry, saved_data)
                     if written:
                         leaks.append(Written(name, written, self._persistent))
-                if restore:
+                elif report:
+                    counted = _counted(data, expiry, saved_data)
+                    if counted:
+                        alias = _aliases.get(name, _UNNAMED)[0] or name
+                        leaks.append(Counted(alias, counted))
+                if not restore:
+                    continue
+                if self._persistent is not None:
                     self._restore(name, data, expiry, saved_data, saved_expiry)
+                    continue
+                data.clear()
+                data.update(saved_data)
+                expiry.clear()
+                expiry.update(saved_expiry)
         return leaks
 
     def _restore(
         self, name: str, data: dict, expiry: dict, saved: dict, saved_expiry: dict
     ) -> None:
-        """Make ``data`` equal ``saved`` again, except for persistent keys."""
-        if not saved and self._persistent is None:
-            data.clear()
-            expiry.clear()
-            return
-        kept = {}
-        if self._persistent:
-            head = f"{_alias_of(name)[2]}:"
-            kept = {
-                key: (value, expiry.get(key))
-                for key, value in data.items()
-                if self._persistent.match(_user_key(key, head))
-            }
-            saved = {
-                key: value
-                for key, value in saved.items()
-                if not self._persistent.match(_user_key(key, head))
-            }
+        """Make ``data`` equal ``saved`` again, but for persistent keys: kept."""
+        head = f"{_alias_of(name)[2]}:"
+        persistent = self._persistent.match
+        kept = {
+            key: (value, expiry.get(key))
+            for key, value in data.items()
+            if persistent(_user_key(key, head))
+        }
         data.clear()
-        data.update(saved)
+        data.update(
+            (key, value)
+            for key, value in saved.items()
+            if not persistent(_user_key(key, head))
+        )
         expiry.clear()
-        expiry.update(saved_expiry)
+        expiry.update((key, saved_expiry[key]) for key in data if key in saved_expiry)
         for key, (value, expires) in kept.items():
             data[key] = value
             expiry[key] = expires
-        for key in tuple(expiry):
-            if key not in data:
-                del expiry[key]
 
 
 class Written(PendingLeak):
@@ -234,7 +243,7 @@ class Written(PendingLeak):
         self.entries = entries  # {raw key: expiry time or None}
         self.now = time.time() if now is None else now
         self.persistent = persistent
-        self.origin = _alias_of(location)  # (alias, BACKEND, KEY_PREFIX)
+        self.origin = _aliases.get(location, _UNNAMED)  # (alias, BACKEND, KEY_PREFIX)
 
     def resolve(self) -> Leak | None:
         alias, backend, prefix = self.origin
@@ -251,11 +260,37 @@ class Written(PendingLeak):
     def count(self) -> tuple[str, int] | None:
         if self.persistent is not None:
             return super().count()  # which keys persist needs their names
-        now = self.now
-        keys = sum(
-            1 for expires in self.entries.values() if expires is None or expires > now
-        )
+        now, keys = self.now, 0
+        for expires in self.entries.values():
+            if expires is None or expires > now:
+                keys += 1
         return (self.origin[0] or self.location, keys) if keys else None
+
+
+class Counted(PendingLeak):
+    """How many keys a scope left in one store, when their names are not reported."""
+
+    __slots__ = ("counted",)
+
+    def __init__(self, alias: str, keys: int) -> None:
+        self.counted = (alias, keys)
+
+    def resolve(self) -> None:
+        raise RuntimeError("a counted leak has no names: build the resource named")
+
+    def count(self) -> tuple[str, int]:
+        return self.counted
+
+
+def _counted(data: dict, expiry: dict, saved: dict) -> int:
+    """Return how many unexpired keys ``data`` holds that ``saved`` does not."""
+    now, keys = time.time(), 0
+    for key, value in data.items():
+        if saved.get(key, _MISSING) != value:
+            expires = expiry.get(key)
+            if expires is None or expires > now:
+                keys += 1
+    return keys
 
 
 def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
@@ -379,9 +414,12 @@ def _remember_changed_aliases(*, setting: str, **kwargs) -> None:
 setting_changed.connect(_remember_changed_aliases)
 
 
+_UNNAMED = ("", "django.core.cache.backends.locmem.LocMemCache", "")
+
+
 def _alias_of(name: str) -> tuple[str, str, str]:
     """Return (alias, BACKEND, KEY_PREFIX) for the store at LOCATION ``name``."""
-    return _aliases.get(name, ("", "django.core.cache.backends.locmem.LocMemCache", ""))
+    return _aliases.get(name, _UNNAMED)
 
 
 def _user_key(raw: str, head: str) -> str:

@@ -36,13 +36,15 @@ _NOTHING: list = []  # what a scope's end returns when there is nothing (not mut
 class SharedResource(Resource):
     """Every cache of this process whose data lives outside it."""
 
+    leaves_with_state = True  # its frames of each namespace
+    enters = False  # until a cache on a shared server is adopted
+
     def __init__(self, config: Config, reset: bool, run_id: str) -> None:
         self._reset = reset
         self._excluded = config.exclude_aliases
         self._persistent = config.persistent_matcher()
         self._base = f"{NAMESPACE_MARK}:{run_id}:{os.getpid()}"
         self._namespaces: dict[tuple, Namespace] = {}
-        self._scope: Scope | None = None  # the engine's current scope
         self._fixture: Scope | None = None  # whose fixture is setting up
         install(self, self.adopt)
 
@@ -66,7 +68,7 @@ class SharedResource(Resource):
         if store not in self._namespaces:
             namespace = Namespace(self._base, self._reset, self._persistent)
             chain = []
-            scope = self._scope
+            scope = self.engine.current if self.engine else None
             while scope is not None and scope.parent is not None:
                 chain.append(scope)
                 scope = scope.parent
@@ -80,6 +82,10 @@ class SharedResource(Resource):
             if self._fixture is not None:
                 namespace.begin_fixture(self._frames(self._fixture)[namespace])
             self._namespaces[store] = namespace
+            if not self.enters:
+                self.enters = True
+                if self.engine:
+                    self.engine.refresh()
         return self._namespaces[store]
 
     def _frames(self, scope: Scope) -> dict[Namespace, Frame]:
@@ -95,12 +101,10 @@ class SharedResource(Resource):
                 instance.close()
 
     def enter(self, scope: Scope) -> None:
-        self._scope = scope
-        if not self._namespaces or scope.parent is None:
-            if self._namespaces:  # the run: each namespace's own run frame
-                frames = self._frames(scope)
-                for namespace in self._namespaces.values():
-                    frames[namespace] = namespace.run
+        if scope.parent is None:  # the run: each namespace's own run frame
+            frames = self._frames(scope)
+            for namespace in self._namespaces.values():
+                frames[namespace] = namespace.run
             return
         parents = scope.parent.state[self.slot] or {}
         frames = scope.state[self.slot] = {}
@@ -110,7 +114,6 @@ class SharedResource(Resource):
             namespace.current = frame
 
     def leave(self, scope: Scope, report: bool) -> list[Outcome]:
-        self._scope = scope.parent
         frames = scope.state[self.slot]
         if not frames:
             return _NOTHING
