@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.module_loading import import_string
 
 SETTING = "ISOLATEDTEST"
 RUN_ID_ENV = "ISOLATEDTEST_RUN_ID"
@@ -75,7 +76,25 @@ def load_config() -> Config:
             f"{', '.join(map(repr, settings.CACHES)) or 'no aliases'}."
         )
     patterns = _string_list(raw.get("PERSISTENT_KEYS", ()), "PERSISTENT_KEYS")
+    _check_backends_import()
     return Config(exclude_aliases=frozenset(aliases), persistent_keys=patterns)
+
+
+def _check_backends_import() -> None:
+    """Name a CACHES BACKEND that does not import, before any database exists.
+
+    Django would fail on it later (at its system checks, after creating the
+    test databases) with a long traceback.
+    """
+    for alias, params in settings.CACHES.items():
+        path = params.get("BACKEND", "")
+        try:
+            import_string(path)
+        except ImportError as error:
+            raise ConfigurationError(
+                f"CACHES[{alias!r}]['BACKEND'] = {path!r} does not import: "
+                f"{error}. Fix the dotted path or install its package."
+            ) from None
 
 
 def run_id() -> str:

@@ -106,3 +106,13 @@ class Unsupported:
         "what this backend stores itself is NOT isolated between tests (what it "
         "keeps in a LocMemCache or another isolated alias is)"
     )
+
+
+@dataclass(frozen=True)
+class BadLocation:
+    """A cache alias whose LOCATION its backend cannot use: its tests will fail."""
+
+    alias: str
+    backend: str
+    location: str
+    error: str

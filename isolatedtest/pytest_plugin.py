@@ -107,6 +107,7 @@ class Isolating:
                 return  # the workers run the tests
             self.engine = self.session.build(self._run_id(), "--isolation-strict")
         except CommandError as error:  # a ConfigurationError, or --strict refusing
+            self.session = None  # nothing ran: nothing to sum up
             raise pytest.UsageError(f"isolatedtest: {error}") from None
         from isolatedtest.result import EXEMPT_ATTRIBUTE
 

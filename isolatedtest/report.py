@@ -9,7 +9,14 @@ from pathlib import Path
 
 from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
-from isolatedtest.outcomes import Leak, Outcome, RawWrite, ResetFailure, Unsupported
+from isolatedtest.outcomes import (
+    BadLocation,
+    Leak,
+    Outcome,
+    RawWrite,
+    ResetFailure,
+    Unsupported,
+)
 
 REPORT_VERSION = 1
 # Scopes in the summary, inner to outer (unittest's and pytest's).
@@ -71,6 +78,15 @@ def not_isolated_message(item: Unsupported, strict_flag: str | None) -> str:
     )
 
 
+def bad_location_message(item: BadLocation) -> str:
+    """Return the warning for an alias whose tests cannot reach their server."""
+    return (
+        f"isolatedtest: WARNING: cache alias {item.alias!r} uses {item.backend} "
+        f"with LOCATION {item.location!r}, which it cannot connect with: "
+        f"{item.error}. Every test that uses this alias will fail; fix its LOCATION."
+    )
+
+
 def reset_failures(records: list[Record]) -> list[tuple[Record, int]]:
     """Return each failed reset once per alias and cause: (first record, count)."""
     found: dict[ResetFailure, list] = {}
@@ -90,12 +106,19 @@ def summary(
     """Return the lines printed after the run; ``more`` says how to see more."""
     records = ledger.records()
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
-    lines = [_leak_summary(ledger.tally, leaks, isolated, verbosity, more)]
+    failures = reset_failures(records)
+    if not isolated:
+        fate = "it was NOT undone (--no-isolation)"
+    elif failures:  # what it could not delete, later scopes still do not see
+        fate = "isolation hid it from later tests but could not delete all of it"
+    else:
+        fate = "isolation undid it"
+    lines = [_leak_summary(ledger.tally, leaks, fate, verbosity, more)]
     if dependencies:
         found = graph.dependencies(records, isolated)
         lines.append(graph.summary(found, isolated, verbosity))
     lines += _raw_writes(records, verbosity)
-    for record, count in reset_failures(records):
+    for record, count in failures:
         again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""
         lines.append(
             f"isolatedtest: could not reset {describe(record.outcome)} after "
@@ -130,7 +153,7 @@ def _raw_writes(records: list[Record], verbosity: int) -> list[str]:
 
 
 def _leak_summary(
-    tally: Tally, records: list[Record], isolated: bool, verbosity: int, more: str
+    tally: Tally, records: list[Record], fate: str, verbosity: int, more: str
 ) -> str:
     if not (tally.tests or tally.scopes):
         return "isolatedtest: no cache leaks."
@@ -138,7 +161,6 @@ def _leak_summary(
     counts += [(tally.scopes.get(kind, 0), kind) for kind in SCOPE_ORDER]
     counts += [(n, kind) for kind, n in tally.scopes.items() if kind not in SCOPE_ORDER]
     who = _enumerate([_count(n, noun) for n, noun in counts if n])
-    fate = "isolation undid it" if isolated else "it was NOT undone (--no-isolation)"
     what = " and ".join(
         part
         for part in (_count(tally.keys, "key"), _count(tally.attributes, "attribute"))

@@ -8,11 +8,13 @@ pickles them by reference.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import multiprocessing
 import multiprocessing.util
 import os
+import signal
 import sys
 
 from django.core.management.base import CommandError
@@ -89,6 +91,7 @@ class IsolationRunnerMixin:
                 **options,
                 "run_id": self._run_id,
                 "verbosity": self.verbosity,  # leaks named there, if listed here
+                "parent": os.getpid(),
             }
             result = super().run_suite(suite, **kwargs)
         else:
@@ -153,6 +156,7 @@ def _init_worker(*args, **kwargs) -> None:
     global _worker_engine, _worker_session
     ParallelTestSuite.init_worker(*args, **kwargs)
     options = json.loads(os.environ[WORKER_OPTIONS_ENV])
+    _die_with(options.pop("parent"))
     run, verbosity = options.pop("run_id"), options.pop("verbosity")
     _worker_session = Session(Options(**options), verbosity, hint=HINT)
     forked = multiprocessing.get_start_method() == "fork"
@@ -164,6 +168,26 @@ def _init_worker(*args, **kwargs) -> None:
     start(_worker_engine)
     # Remove the worker's remaining keys from shared servers when it exits.
     multiprocessing.util.Finalize(None, _worker_engine.end_run, exitpriority=10)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the run's main process dies (Linux).
+
+    Otherwise a worker of a killed run goes on running its tests (and using
+    shared servers) until they end, with no one to report to.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    # The signal comes when this process's parent dies: the main process,
+    # or under forkserver the server, which ends with the main process.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:  # it died before prctl
+        os._exit(1)
 
 
 class WorkerRunnerMixin:

@@ -17,8 +17,9 @@ from isolatedtest.conf import load_config
 from isolatedtest.engine import Engine
 from isolatedtest.ledger import Ledger, resolve
 from isolatedtest.options import Options
-from isolatedtest.outcomes import Leak, Outcome, RawWrite, Unsupported
+from isolatedtest.outcomes import BadLocation, Leak, Outcome, RawWrite, Unsupported
 from isolatedtest.report import (
+    bad_location_message,
     failure_message,
     not_isolated_message,
     summary,
@@ -52,11 +53,15 @@ class Session:
         config = load_config()
         options = self.options
         named = self.ledger.detailed or options.strict
-        resources, self.unsupported = build(
+        resources, found = build(
             config, options.reset, run_id, options.dependencies, named
         )
+        self.unsupported = [i for i in found if isinstance(i, Unsupported)]
         if strict_flag is not None:
-            for item in self.unsupported:
+            for item in found:
+                if isinstance(item, BadLocation):
+                    sys.stderr.write(bad_location_message(item) + "\n")
+                    continue
                 if self.options.strict:
                     raise CommandError(not_isolated_message(item, strict_flag))
                 sys.stderr.write(not_isolated_message(item, None) + "\n")

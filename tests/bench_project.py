@@ -22,11 +22,7 @@ functions with bare ``assert``, the class state set by a class-scoped
 fixture instead of ``setUpTestData``.
 
 The app also ships ``benchapp.runner.ClearCacheRunner``, the common partial
-fix: ``unittest.TestCase.tearDown`` patched to call ``cache.clear()``. Its
-package wraps ``unittest.TextTestRunner.run``, whatever the variant, to
-print the CPU time of the test phase (the process's and its parallel
-workers') after unittest's "Ran N tests" line: a measure that another
-process on the machine disturbs less than the elapsed time.
+fix: ``unittest.TestCase.tearDown`` patched to call ``cache.clear()``.
 """
 
 from __future__ import annotations
@@ -86,34 +82,6 @@ class ClearCacheRunner(DiscoverRunner):
     def setup_test_environment(self, **kwargs):
         super().setup_test_environment(**kwargs)
         unittest.TestCase.tearDown = _clear_cache
-'''
-
-INSTRUMENT = '''\
-"""Benchmark instrument: print the test phase's CPU time after its summary."""
-
-import resource
-import time
-import unittest
-
-_run = unittest.TextTestRunner.run
-
-
-def _children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _timed_run(self, test):
-    start = time.process_time() + _children_cpu()
-    try:
-        return _run(self, test)
-    finally:
-        cpu = time.process_time() + _children_cpu() - start
-        self.stream.write(f"bench: test phase CPU {cpu:.4f}s\\n")
-        self.stream.flush()
-
-
-unittest.TextTestRunner.run = _timed_run
 '''
 
 PYTEST_INI = """\
@@ -236,7 +204,7 @@ def write_project(root: Path, spec: Spec) -> Path:
     (project / "benchproj" / "settings.py").write_text(
         SETTINGS.format(max_entries=max_entries)
     )
-    (project / "benchapp" / "__init__.py").write_text(INSTRUMENT)
+    (project / "benchapp" / "__init__.py").write_text("")
     (project / "benchapp" / "runner.py").write_text(RUNNER)
     (tests_dir / "__init__.py").write_text("")
     if spec.style == "pytest":

@@ -89,6 +89,12 @@ def test_a_reset_that_keeps_failing_is_reported_once_with_its_leaks(
         f"'isolatedtest_cache') after test {test}.test_a_leaves_a_key "
         "(and 1 more time): IntegrityError: deletions are refused"
     ], run
+    # The next test does not see them (a fresh namespace), but they are there.
+    assert (
+        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'); "
+        "isolation hid it from later tests but could not delete all of it. "
+        "Run with -v 2 to list them, -v 3 for keys."
+    ) in run.stderr.splitlines(), run
     report, leaks = read_leaks(path)
     assert leaks == {
         ("test", f"{test}.test_a_leaves_a_key", "default", ("kept:a",)),

@@ -6,9 +6,12 @@ against servers this suite started on loopback ports of its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import uuid
@@ -18,6 +21,7 @@ import pytest
 from servers import ALL_BACKENDS, MEMCACHED_BACKENDS, REDIS_BACKENDS
 
 MARK = "isolatedtest:"
+WAIT = 120  # seconds a process may take to reach a handshake, or to end
 
 
 def redis_client(server, db=1):
@@ -277,8 +281,90 @@ def test_the_run_id_variable_names_the_namespace(manage, server_cache, request):
     orphans = run_keys("redis", server_cache, request)
     assert len(orphans) == 3  # two keys and the process's liveness record
     assert all(key.startswith(f"{MARK}{run_id}:") for key in orphans), orphans
-    client = redis_client(request.getfixturevalue("redis_server"))
-    client.delete(*orphans)
+    # Swept by the next run like any other: its processes are gone.
+    env = {"FIXTURE_CACHE": server_cache("redis"), "ISOLATEDTEST_RUN_ID": run_id}
+    next_run = manage("shared", "isolatedtest", "sharedapp.tests.test_claims", env=env)
+    assert next_run.returncode == 0, next_run
+    assert run_keys("redis", server_cache, request) == []
+
+
+def _read_pids(fifo: int, count: int) -> list[int]:
+    """Read ``count`` pids, one a line, from a FIFO."""
+    data = b""
+    while data.count(b"\n") < count:
+        readable, _, _ = select.select([fifo], [], [], WAIT)
+        assert readable, f"the workers did not start their tests: {data!r}"
+        data += os.read(fifo, 100)
+    return [int(line) for line in data.split()]
+
+
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait for a process that is not our child to end."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([handle], [], [], timeout)[0])
+    finally:
+        os.close(handle)
+
+
+def test_killing_a_parallel_runs_main_process_ends_its_workers(
+    manage, projects_dir, server_cache, request, tmp_path
+):
+    """Workers end with the main process; a live worker's keys are never swept."""
+    for name in ("ready", "release"):
+        os.mkfifo(tmp_path / name)
+    # Read and write: never at end of file between the workers' writes.
+    ready = os.open(tmp_path / "ready", os.O_RDWR)
+    cache = server_cache("django-redis")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(projects_dir / "shared"),
+        "FIXTURE_CACHE": json.dumps(cache),
+        "FIXTURE_HANDSHAKE": str(tmp_path),
+        "ISOLATEDTEST_RUN_ID": f"killed-{uuid.uuid4().hex[:6]}",
+    }
+    command = [sys.executable, "manage.py", "isolatedtest", "--parallel", "2"]
+    main = subprocess.Popen(
+        [*command, "sharedapp.tests.test_held"],
+        cwd=projects_dir / "shared",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    try:
+        workers = _read_pids(ready, 2)
+        held = run_keys("django-redis", server_cache, request)
+        assert sum(key.endswith(":held") for key in held) == 2, held
+        # Another run sweeps only what no live process owns.
+        other = manage(
+            "shared",
+            "isolatedtest",
+            "sharedapp.tests.test_claims",
+            env={"FIXTURE_CACHE": cache},
+        )
+        assert other.returncode == 0, other
+        assert sorted(run_keys("django-redis", server_cache, request)) == sorted(held)
+        main.kill()
+        main.wait(WAIT)
+        assert [pid for pid in workers if not _exited(pid, WAIT)] == []
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        main.kill()
+        os.close(ready)
+    next_run = manage(
+        "shared",
+        "isolatedtest",
+        "sharedapp.tests.test_claims",
+        env={"FIXTURE_CACHE": cache},
+    )
+    assert next_run.returncode == 0, next_run
+    assert run_keys("django-redis", server_cache, request) == []
 
 
 def test_an_unreachable_server_fails_only_the_test_that_uses_it(manage, server_cache):

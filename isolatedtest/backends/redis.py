@@ -52,7 +52,13 @@ from isolatedtest.backends.redis_connection import (
 )
 from isolatedtest.conf import Config, ConfigurationError, host_tag
 from isolatedtest.engine import Resource, Scope
-from isolatedtest.outcomes import Leak, Outcome, ResetFailure, Unsupported
+from isolatedtest.outcomes import (
+    BadLocation,
+    Leak,
+    Outcome,
+    ResetFailure,
+    Unsupported,
+)
 from isolatedtest.resources.adoption import extend
 
 MARK = b"isolatedtest:"
@@ -99,17 +105,22 @@ def identity(params: dict) -> tuple:
     )
 
 
+class Unfollowed(ValueError):
+    """A Redis setup that works, but not one isolatedtest can follow."""
+
+
 def alias_databases(params: dict) -> list[tuple]:
     """Return the identities of the databases a Redis cache alias reaches.
 
-    Raise ValueError when its LOCATION is not one the store can follow.
+    Raise Unfollowed for a setup isolatedtest cannot follow, ValueError
+    for a LOCATION redis-py cannot parse.
     """
     from redis.connection import parse_url
 
     options = params.get("OPTIONS") or {}
     for option in ("CLIENT_CLASS", "CONNECTION_FACTORY", "pool_class"):
         if "sentinel" in str(options.get(option, "")).lower():
-            raise ValueError(f"Redis Sentinel ({option} {options[option]!r})")
+            raise Unfollowed(f"Redis Sentinel ({option} {options[option]!r})")
     location = params.get("LOCATION", "")
     if isinstance(location, str):
         location = [part for part in re.split(r"[;,]", location) if part.strip()]
@@ -220,7 +231,7 @@ class RedisResource(Resource):
         self._count = itertools.count(1)
         self._lock = threading.RLock()
         self._aliases: dict[tuple, list[Alias]] = {}
-        self.unsupported: list[Unsupported] = []
+        self.unsupported: list[Unsupported | BadLocation] = []
         self._read_aliases()
         self._servers: dict[tuple, Server] = {}
         self._ready: list[Server] = []
@@ -240,13 +251,17 @@ class RedisResource(Resource):
             cls = backend_class(params)
             if cls is None or not is_redis(cls):
                 continue
+            backend = params.get("BACKEND", "")
             try:
                 databases = alias_databases(params)
-            except ValueError as error:
+            except Unfollowed as error:
                 if alias not in self._config.exclude_aliases:
                     reason = f"whose LOCATION isolatedtest cannot follow ({error})"
-                    backend = params.get("BACKEND", "")
                     self.unsupported.append(Unsupported(alias, backend, reason))
+                continue
+            except ValueError as error:  # Django and redis-py fail on it too
+                bad = BadLocation(alias, backend, _location(params), str(error))
+                self.unsupported.append(bad)
                 continue
             info = Alias(
                 alias,
@@ -725,14 +740,26 @@ _NOTHING: list = []
 
 
 def _pid_alive(owner: bytes) -> bool:
-    """Whether the process of a namespace (``isolatedtest:run:pid-x:``) runs here."""
+    """Whether the process of a namespace (``isolatedtest:run:pid-x:``) runs here.
+
+    A zombie (ended, not yet reaped: an orphan in a container whose init
+    does not reap) does not.
+    """
     try:
         pid = int(owner.split(b":")[2].split(b"-")[0])
-        os.kill(pid, 0)
-    except (ValueError, IndexError, PermissionError):
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (ValueError, IndexError):
         return True
+    except FileNotFoundError:
+        if os.path.isdir("/proc"):
+            return False
+    try:  # no /proc (macOS)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        pass
     return True
 
 

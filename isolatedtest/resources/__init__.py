@@ -15,15 +15,15 @@ from django.conf import settings
 from isolatedtest.backends import backend_class, covered, is_redis, partial_cover
 from isolatedtest.conf import Config
 from isolatedtest.engine import Resource
-from isolatedtest.outcomes import Unsupported
+from isolatedtest.outcomes import BadLocation, Unsupported
 
 PARTIAL_EFFECT = "what they keep elsewhere is NOT isolated between tests"
 
 
 def build(
     config: Config, reset: bool, run_id: str, dependencies: bool, named: bool = True
-) -> tuple[list[Resource], list[Unsupported]]:
-    """Return the resources covering every cache, and the aliases none covers.
+) -> tuple[list[Resource], list[Unsupported | BadLocation]]:
+    """Return the resources covering every cache, and the aliases they cannot.
 
     Without ``named``, LocMem leaks are counted, not named (nothing reports
     their keys).
@@ -33,7 +33,7 @@ def build(
     from isolatedtest.resources.locmem import LocMemResource
     from isolatedtest.resources.shared import SharedResource
 
-    unsupported = []
+    unsupported: list[Unsupported | BadLocation] = []
     redis = False
     for alias, params in settings.CACHES.items():
         cls = backend_class(params)
