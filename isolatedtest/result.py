@@ -36,7 +36,12 @@ def no_isolation(test_item):
     class ends, so other classes never see them.
     """
     setattr(test_item, EXEMPT_ATTRIBUTE, True)
+    _exempt_names.add(getattr(test_item, "__name__", ""))
     return test_item
+
+
+# The names of the functions @no_isolation marked: the classes to look at.
+_exempt_names: set[str] = set()
 
 
 def start(engine: Engine) -> None:
@@ -157,17 +162,14 @@ class IsolatingResult:
 
 def _exempt_methods(cls: type) -> frozenset[str] | None:
     """The names of a class's test methods marked with ``@no_isolation``, if any."""
+    if not _exempt_names:
+        return None
     found = frozenset(
         name
-        for klass in cls.__mro__
-        if klass.__module__.partition(".")[0] not in _FRAMEWORKS
-        for name, value in vars(klass).items()
-        if getattr(value, EXEMPT_ATTRIBUTE, False)
+        for name in _exempt_names
+        if getattr(getattr(cls, name, None), EXEMPT_ATTRIBUTE, False)
     )
     return found or None
-
-
-_FRAMEWORKS = ("builtins", "unittest", "django")  # no test method of yours there
 
 
 def class_name(cls: type) -> str:
