@@ -22,6 +22,7 @@ give each run servers of its own.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import functools
 import json
 import os
@@ -118,36 +119,48 @@ def __getattr__(name: str):
 
 def django_tests(version: str) -> Path:
     """Return the ``tests`` directory of Django ``version``'s sdist (fetched once)."""
-    root = CACHE_DIR / f"django-{version}"
-    if (root / "tests" / "runtests.py").is_file():
-        return root / "tests"
+    return sdist("django", version, ("tests/",)) / "tests"
+
+
+def sdist(package: str, version: str, wanted: tuple[str, ...]) -> Path:
+    """Return the directory of ``package``'s sdist, with only ``wanted`` paths.
+
+    Fetched once into CACHE_DIR, under a lock: pytest-xdist's workers ask
+    for it at the same time on a fresh machine.
+    """
+    root = CACHE_DIR / f"{package}-{version}"
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as download:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"django=={version}",
-                "--dest",
-                download,
-            ],
-            check=True,
-        )
-        (archive,) = Path(download).glob("*.tar.gz")
-        with tarfile.open(archive) as sdist:
-            top = sdist.getnames()[0].split("/")[0]
-            members = [
-                m for m in sdist.getmembers() if m.name.startswith(f"{top}/tests/")
-            ]
-            sdist.extractall(download, members=members, filter="data")
-        (Path(download) / top).rename(root)
-    return root / "tests"
+    with open(CACHE_DIR / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if root.is_dir():
+            return root
+        with tempfile.TemporaryDirectory(dir=CACHE_DIR) as download:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    f"{package}=={version}",
+                    "--dest",
+                    download,
+                ],
+                check=True,
+            )
+            (archive,) = Path(download).glob("*.tar.gz")
+            with tarfile.open(archive) as archived:
+                top = archived.getnames()[0].split("/")[0]
+                prefixes = tuple(f"{top}/{path}" for path in wanted)
+                members = [
+                    m for m in archived.getmembers() if m.name.startswith(prefixes)
+                ]
+                archived.extractall(download, members=members, filter="data")
+            (Path(download) / top).rename(root)
+    return root
 
 
 def settings_module(

@@ -24,14 +24,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from conformance import CACHE_DIR, differences
+from conformance import differences, sdist
 
 RUN_TIMEOUT = 900  # seconds, per pytest run
 # Where django-redis's settings expect their server.
@@ -49,37 +48,7 @@ class Target:
 
 def sdist_tests(release: str) -> Path:
     """Return django-redis ``release``'s sdist directory (fetched once)."""
-    root = CACHE_DIR / f"django-redis-{release}"
-    if (root / "tests" / "conftest.py").is_file():
-        return root
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as download:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"django-redis=={release}",
-                "--dest",
-                download,
-            ],
-            check=True,
-        )
-        (archive,) = Path(download).glob("*.tar.gz")
-        with tarfile.open(archive) as sdist:
-            top = sdist.getnames()[0].split("/")[0]
-            wanted = (f"{top}/tests/", f"{top}/pyproject.toml", f"{top}/setup.cfg")
-            members = [m for m in sdist.getmembers() if m.name.startswith(wanted)]
-            sdist.extractall(download, members=members, filter="data")
-        staged = Path(download) / top
-        if not root.exists():
-            staged.rename(root)
-    return root
+    return sdist("django-redis", release, ("tests/", "pyproject.toml", "setup.cfg"))
 
 
 # Left out: the Sentinel variants need Sentinel servers; gzip writes the time

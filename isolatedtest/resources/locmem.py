@@ -198,9 +198,10 @@ class LocMemResource(Resource):
                     self._restore(name, data, expiry, saved_data, saved_expiry)
                     continue
                 data.clear()
-                data.update(saved_data)
                 expiry.clear()
-                expiry.update(saved_expiry)
+                if saved_data:
+                    data.update(saved_data)
+                    expiry.update(saved_expiry)
         return leaks
 
     def _restore(
@@ -285,6 +286,11 @@ class Counted(PendingLeak):
 def _counted(data: dict, expiry: dict, saved: dict) -> int:
     """Return how many unexpired keys ``data`` holds that ``saved`` does not."""
     now, keys = time.time(), 0
+    if not saved:  # the common case: LocMemCache keeps every key in both dicts
+        for expires in expiry.values():
+            if expires is None or expires > now:
+                keys += 1
+        return keys
     for key, value in data.items():
         if saved.get(key, _MISSING) != value:
             expires = expiry.get(key)
