@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 
 SETTING = "ISOLATEDTEST"
 RUN_ID_ENV = "ISOLATEDTEST_RUN_ID"
-KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS")
+KNOWN_KEYS = ("EXCLUDE_ALIASES", "PERSISTENT_KEYS", "OFF", "MEMOIZED_EXCLUDE")
 
 
 class ConfigurationError(CommandError):
@@ -29,6 +29,8 @@ class Config:
 
     exclude_aliases: frozenset[str] = frozenset()
     persistent_keys: tuple[str, ...] = ()
+    off: tuple[str, ...] = ()  # resources outside the cache framework left alone
+    memoized_exclude: tuple[str, ...] = ()  # dotted patterns of functions
 
     def persistent_matcher(self) -> re.Pattern[str] | None:
         """Return one regex for all PERSISTENT_KEYS patterns, or None."""
@@ -77,7 +79,14 @@ def load_config() -> Config:
         )
     patterns = _string_list(raw.get("PERSISTENT_KEYS", ()), "PERSISTENT_KEYS")
     _check_backends_import()
-    return Config(exclude_aliases=frozenset(aliases), persistent_keys=patterns)
+    return Config(
+        exclude_aliases=frozenset(aliases),
+        persistent_keys=patterns,
+        off=_string_list(raw.get("OFF", ()), "OFF"),
+        memoized_exclude=_string_list(
+            raw.get("MEMOIZED_EXCLUDE", ()), "MEMOIZED_EXCLUDE"
+        ),
+    )
 
 
 def _check_backends_import() -> None:

@@ -28,6 +28,9 @@ module)                                       (tests/test_class_setup_edges.py)
 (``backends/database.py``)
 ``BaseMemcachedCache._cache``, ``_options``   watching the client; ``ignore_exc``
 (``backends/memcached.py``)                   (tests/test_shared_servers.py)
+``ContentTypeManager._cache``                 the ContentType cache's rows
+(``resources/process.py``)                    (tests/test_process_caches.py,
+                                              Django's contenttypes_tests)
 ============================================  ==================================
 """
 

@@ -127,7 +127,7 @@ class Ledger:
                 {
                     "scope": r.scope,
                     "name": r.name,
-                    "kind": type(r.outcome).__name__,
+                    "outcome": type(r.outcome).__name__,
                     **asdict(r.outcome),
                 }
                 for r in records
@@ -143,7 +143,7 @@ class Ledger:
         for data in exported["records"]:
             data = dict(data)
             scope, name = data.pop("scope"), data.pop("name")
-            outcome = _OUTCOMES[data.pop("kind")](data)
+            outcome = _OUTCOMES[data.pop("outcome")](data)
             self._kept.append(Record(scope, name, outcome))
 
     def records(self) -> list[Record]:

@@ -29,7 +29,7 @@ class Option:
     pytest: str  # pytest's flag (pytest has its own --strict)
     ini: str  # pytest's ini key
     env: str  # environment variable
-    path: bool  # a file path (else a yes/no flag)
+    metavar: str | None  # what the value is ("FILE", "NAMES"); None: a yes/no flag
     help: str
 
     @property
@@ -45,7 +45,7 @@ OPTIONS = (
         "--isolation-strict",
         "isolation_strict",
         "ISOLATEDTEST_STRICT",
-        False,
+        None,
         "Fail each test (or class, module...) that leaves cache state behind.",
     ),
     Option(
@@ -54,7 +54,7 @@ OPTIONS = (
         "--isolation-report",
         "isolation_report",
         "ISOLATEDTEST_LEAK_REPORT",
-        True,
+        "FILE",
         "Write every leak found to FILE as JSON.",
     ),
     Option(
@@ -63,7 +63,7 @@ OPTIONS = (
         "--no-isolation",
         "no_isolation",
         "ISOLATEDTEST_NO_ISOLATION",
-        False,
+        None,
         "Do not undo cache writes between tests; only find and report leaks, "
         "to see what isolation prevents.",
     ),
@@ -73,8 +73,18 @@ OPTIONS = (
         "--cache-dependencies",
         "cache_dependencies",
         "ISOLATEDTEST_DEPENDENCIES",
-        False,
+        None,
         "Name the tests that read cache state other tests leave behind.",
+    ),
+    Option(
+        "off",
+        "--isolation-off",
+        "--isolation-off",
+        "isolation_off",
+        "ISOLATEDTEST_OFF",
+        "NAMES",
+        "Leave these caches outside the cache framework alone (comma-separated: "
+        "sites, contenttypes, memoized, or a plugin's resource).",
     ),
 )
 
@@ -87,6 +97,7 @@ class Options:
     report: str | None = None
     no_isolation: bool = False
     dependencies: bool = False
+    off: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -99,12 +110,13 @@ def add_arguments(parser) -> None:
     """Add the options to ``manage.py isolatedtest`` (an argparse parser)."""
     group = parser.add_argument_group("cache isolation (isolatedtest)")
     for option in OPTIONS:
-        kwargs = {"metavar": "FILE"} if option.path else {"action": "store_true"}
+        kwargs = _kwargs(option)
+        env = option.env if option.metavar else f"{option.env}=1"
         group.add_argument(
             option.command,
             dest=option.dest,
             default=None,
-            help=f"{option.help} (or set {option.env}{'' if option.path else '=1'}).",
+            help=f"{option.help} (or set {env}).",
             **kwargs,
         )
 
@@ -113,7 +125,7 @@ def add_pytest_options(parser) -> None:
     """Add the options to pytest: flags and ini keys."""
     group = parser.getgroup("isolatedtest", "cache isolation (isolatedtest)")
     for option in OPTIONS:
-        kwargs = {"metavar": "FILE"} if option.path else {"action": "store_true"}
+        kwargs = _kwargs(option)
         group.addoption(
             option.pytest,
             dest=option.dest,
@@ -124,8 +136,14 @@ def add_pytest_options(parser) -> None:
         parser.addini(
             option.ini,
             f"Like {option.pytest}.",
-            type="string" if option.path else "bool",
+            type="string" if option.metavar else "bool",
         )
+
+
+def _kwargs(option: Option) -> dict:
+    if option.metavar:
+        return {"metavar": option.metavar}
+    return {"action": "store_true"}
 
 
 def resolve(
@@ -146,12 +164,12 @@ def resolve(
         value, source = given.get(option.dest), flag
         if value is None and option.env in os.environ:
             raw = os.environ[option.env]
-            value = raw or None if option.path else _flag(option.env, raw)
+            value = raw or None if option.metavar else _flag(option.env, raw)
             source = f"{option.env}={raw!r}"
         if value is None and ini is not None:
             value, source = ini(option) or None, f"ini {option.ini}"
         if value is not None and value is not False:
-            if option.path:
+            if option.metavar == "FILE":
                 _check_writable(str(value), source)
             values[option.name] = value
             sources[option.name] = source

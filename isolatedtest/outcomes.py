@@ -15,7 +15,9 @@ class Leak:
     """What one cache alias kept after the scope that wrote it ended.
 
     ``keys`` as code passed them; ``attributes`` of the cache object itself
-    that the scope set, rebound or deleted.
+    that the scope set, rebound or deleted. A cache outside the cache
+    framework has its ``kind`` (``"SITE_CACHE"``, ``"memoized
+    shop.pricing.vat_rate"``) also as its ``location``, and no alias.
     """
 
     alias: str
@@ -23,6 +25,7 @@ class Leak:
     location: str
     keys: tuple[str, ...]
     attributes: tuple[str, ...] = ()
+    kind: str = "cache"
 
 
 class PendingLeak:
@@ -115,4 +118,13 @@ class BadLocation:
     alias: str
     backend: str
     location: str
+    error: str
+
+
+@dataclass(frozen=True)
+class BrokenResource:
+    """A resource registered under ``isolatedtest.resources`` that failed to load."""
+
+    name: str
+    target: str  # the entry point's "module:attribute"
     error: str

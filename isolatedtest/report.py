@@ -11,6 +11,7 @@ from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
 from isolatedtest.outcomes import (
     BadLocation,
+    BrokenResource,
     Leak,
     Outcome,
     RawWrite,
@@ -24,7 +25,9 @@ SCOPE_ORDER = ("class", "module", "package", "directory", "session")
 
 
 def describe(outcome: Outcome) -> str:
-    """Return "alias 'x' (LocMemCache 'loc')" for messages."""
+    """Return "alias 'x' (LocMemCache 'loc')" (or "SITE_CACHE") for messages."""
+    if getattr(outcome, "kind", "cache") != "cache":
+        return outcome.kind
     backend = outcome.backend.rsplit(".", 1)[-1]
     where = f"{backend} {outcome.location!r}"
     return f"alias {outcome.alias!r} ({where})" if outcome.alias else where
@@ -37,6 +40,8 @@ def failure_message(scope: str, leaks: list[Leak | RawWrite]) -> str:
     parts = []
     for leak in leaks:
         what = [repr(key) for key in leak.keys]
+        if leak.kind != "cache" and not leak.keys:
+            what.append("filled")  # a memoized function: its entries have no names
         if leak.attributes:
             names = ", ".join(map(repr, leak.attributes))
             what.append(f"{_noun(len(leak.attributes), 'attribute')} {names} changed")
@@ -50,10 +55,16 @@ def failure_message(scope: str, leaks: list[Leak | RawWrite]) -> str:
     advice = []
     if raw:
         advice.append("Write through the cache's own methods: they are isolated.")
-    if any(leak.keys for leak in leaks):
+    if any(leak.keys for leak in leaks if leak.kind == "cache"):
         advice.append(
             f"Delete these keys before the {scope} ends, or, if they may persist, "
             "list them in ISOLATEDTEST['PERSISTENT_KEYS']."
+        )
+    if any(leak.kind != "cache" for leak in leaks):
+        advice.append(
+            f"isolatedtest puts these caches back (or empties a memoized function) "
+            f"when the {scope} ends; to leave one alone, see ISOLATEDTEST['OFF'] "
+            "and ISOLATEDTEST['MEMOIZED_EXCLUDE']."
         )
     if any(leak.attributes for leak in leaks):
         advice.append(
@@ -84,6 +95,16 @@ def bad_location_message(item: BadLocation) -> str:
         f"isolatedtest: WARNING: cache alias {item.alias!r} uses {item.backend} "
         f"with LOCATION {item.location!r}, which it cannot connect with: "
         f"{item.error}. Every test that uses this alias will fail; fix its LOCATION."
+    )
+
+
+def broken_resource_message(item: BrokenResource) -> str:
+    """Return the warning for a plugin's resource that failed to load."""
+    return (
+        f"isolatedtest: WARNING: the resource {item.name!r} ({item.target}, entry "
+        f"point group isolatedtest.resources) failed to load: {item.error}. What "
+        f"it covers is NOT isolated; fix or uninstall its package, or leave it "
+        f"out with ISOLATEDTEST = {{'OFF': [{item.name!r}]}}."
     )
 
 
@@ -166,9 +187,10 @@ def _leak_summary(
         for part in (_count(tally.keys, "key"), _count(tally.attributes, "attribute"))
         if part
     )
+    where = ", ".join(map(repr, sorted(tally.aliases)))
     lines = [
-        f"isolatedtest: {who} left cache state behind ({what} "
-        f"in {', '.join(map(repr, sorted(tally.aliases)))}); {fate}."
+        f"isolatedtest: {who} left cache state behind "
+        f"({f'{what} in ' if what else ''}{where}); {fate}."
     ]
     if verbosity < 2:
         lines[0] += f" {more}"
@@ -181,7 +203,7 @@ def _leak_summary(
         )
         lines.append(
             f"  leak: {record.scope} {record.name}: {describe(leak)}, "
-            + ", ".join(part for part in counts if part)
+            + (", ".join(part for part in counts if part) or "filled")
         )
         if verbosity >= 3:
             lines.extend(f"      {key}" for key in leak.keys)

@@ -17,9 +17,17 @@ from isolatedtest.conf import load_config
 from isolatedtest.engine import Engine
 from isolatedtest.ledger import Ledger, resolve
 from isolatedtest.options import Options
-from isolatedtest.outcomes import BadLocation, Leak, Outcome, RawWrite, Unsupported
+from isolatedtest.outcomes import (
+    BadLocation,
+    BrokenResource,
+    Leak,
+    Outcome,
+    RawWrite,
+    Unsupported,
+)
 from isolatedtest.report import (
     bad_location_message,
+    broken_resource_message,
     failure_message,
     not_isolated_message,
     summary,
@@ -53,14 +61,20 @@ class Session:
         config = load_config()
         options = self.options
         named = self.ledger.detailed or options.strict
+        off = config.off + tuple(
+            name.strip() for name in (options.off or "").split(",") if name.strip()
+        )
         resources, found = build(
-            config, options.reset, run_id, options.dependencies, named
+            config, options.reset, run_id, options.dependencies, named, off
         )
         self.unsupported = [i for i in found if isinstance(i, Unsupported)]
         if strict_flag is not None:
             for item in found:
                 if isinstance(item, BadLocation):
                     sys.stderr.write(bad_location_message(item) + "\n")
+                    continue
+                if isinstance(item, BrokenResource):
+                    sys.stderr.write(broken_resource_message(item) + "\n")
                     continue
                 if self.options.strict:
                     raise CommandError(not_isolated_message(item, strict_flag))

@@ -133,13 +133,15 @@ class Spec:
     per_class: int = 10
     payload: int = 0  # bytes each test keeps on self (as tests keep fixtures)
     style: str = "unittest"  # or "pytest"
+    memoized: int = 0  # memoized functions in the app, which no test calls
 
     @property
     def name(self) -> str:
         mix = "mixed" if self.keys is None else f"k{self.keys}"
         kept = f"-self{self.payload // 1000}k" if self.payload else ""
         style = "-pytest" if self.style == "pytest" else ""
-        return f"n{self.n_tests}-{mix}{kept}{style}"
+        memoized = f"-memo{self.memoized}" if self.memoized else ""
+        return f"n{self.n_tests}-{mix}{kept}{style}{memoized}"
 
 
 def keys_of(spec: Spec, index: int) -> int:
@@ -207,6 +209,15 @@ def write_project(root: Path, spec: Spec) -> Path:
     (project / "benchapp" / "__init__.py").write_text("")
     (project / "benchapp" / "runner.py").write_text(RUNNER)
     (tests_dir / "__init__.py").write_text("")
+    if spec.memoized:
+        (project / "benchapp" / "lookups.py").write_text(
+            "import functools\n"
+            + "".join(
+                f"\n\n@functools.cache\ndef lookup_{j}(key):\n    return key\n"
+                for j in range(spec.memoized)
+            )
+        )
+        (tests_dir / "__init__.py").write_text("from benchapp import lookups  # noqa\n")
     if spec.style == "pytest":
         (project / "pytest.ini").write_text(PYTEST_INI)
         head = PYTEST_MODULE_HEAD.format(max_keys=max_keys)
@@ -235,6 +246,7 @@ def describe(spec: Spec) -> str:
         f"(1 in {len(BASES)} a TestCase with setUpTestData state: "
         f"{CLASS_STATE_KEYS} cache keys); {touching} tests write keys, "
         f"{sum(writes)} key writes in all"
-        + (f"; each test keeps {spec.payload:,} bytes on self" if spec.payload else ""),
+        + (f"; each test keeps {spec.payload:,} bytes on self" if spec.payload else "")
+        + (f"; {spec.memoized} memoized functions" if spec.memoized else ""),
         width=200,
     )

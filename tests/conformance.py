@@ -199,8 +199,9 @@ def start(
     parallel: int = 1,
     redis: str | None = None,
     memcached: str | None = None,
+    labels: tuple[str, ...] = ("cache",),
 ) -> tuple[subprocess.Popen, Path]:
-    """Start one runtests.py run of tests/cache; return it and its results file."""
+    """Start one runtests.py run of ``labels``; return it and its results file."""
     directory.mkdir(parents=True, exist_ok=True)
     settings = settings_module(directory, isolated, redis, memcached)
     results = directory / "results.json"
@@ -215,7 +216,7 @@ def start(
     command = [
         sys.executable,
         "runtests.py",
-        "cache",
+        *labels,
         f"--settings={settings}",
         f"--parallel={parallel}",
         "--noinput",
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--redis", help="host:port of a Redis server to use")
     parser.add_argument("--memcached", help="host:port of a Memcached server to use")
+    parser.add_argument(
+        "labels", nargs="*", default=["cache"], help="Django's test apps (cache)"
+    )
     args = parser.parse_args(argv)
     tests = django_tests(django.__version__)
     with tempfile.TemporaryDirectory() as work:
@@ -264,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.parallel,
                 args.redis,
                 args.memcached,
+                tuple(args.labels),
             )
             outcomes[isolated] = finish(*run)
     differ = differences(outcomes[False], outcomes[True])

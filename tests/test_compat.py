@@ -561,7 +561,7 @@ def test_check_reports_an_invalid_setting_with_its_hint(manage):
     setting = {"EXCLUDE_ALIASES": ["default"], "PERSISTENT_KEY": ["token:*"]}
     message = (
         "ISOLATEDTEST has unknown key(s) 'PERSISTENT_KEY'; the known keys are "
-        "EXCLUDE_ALIASES, PERSISTENT_KEYS."
+        "EXCLUDE_ALIASES, PERSISTENT_KEYS, OFF, MEMOIZED_EXCLUDE."
     )
     run = manage(PROJECT, "check", env={"FIXTURE_ISOLATEDTEST": setting})
     assert run.returncode == 1, run.log

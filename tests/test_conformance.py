@@ -1,12 +1,13 @@
 """Django's own cache tests give the same outcome, test by test, under isolation.
 
 tests/conformance.py runs ``tests/cache`` of the installed Django's source
-distribution through its runtests.py, plain and isolated. Four
+distribution through its runtests.py, plain and isolated (and, for the
+caches outside the cache framework, its sites and contenttypes apps). Four
 configurations: Django's default test settings (LocMem, database and file
 caches), and the same with a Redis and a Memcached alias added, which
 enables Django's Redis and Memcached test classes (each run has servers of
 its own: plain runs flush them); each serial and with --parallel 2. The
-eight runs start with the test session and go on while the other tests run
+runs start with the test session and go on while the other tests run
 (conftest.py puts these tests last): Django's cache tests mostly sleep,
 waiting for keys to expire.
 """
@@ -19,6 +20,9 @@ import pytest
 from servers import start_memcached, start_redis, stop
 
 CONFIGURATIONS = [("default", 1), ("default", 2), ("servers", 1), ("servers", 2)]
+# The apps whose process caches isolatedtest restores (SITE_CACHE, the
+# ContentType cache): their own tests, on two workers.
+APPS = ("sites_tests", "contenttypes_tests", "sites_framework")
 SERVER_TESTS = (
     "cache.tests.RedisCacheTests.test_simple",
     "cache.tests.PyMemcacheCacheTests.test_simple",
@@ -26,7 +30,7 @@ SERVER_TESTS = (
 
 
 def start_runs(tmp_path_factory):
-    """Start the eight runs; yield {(kind, parallel, isolated): run}; clean up."""
+    """Start the ten runs; yield {(kind, parallel, isolated): run}; clean up."""
     tests = conformance.django_tests(django.__version__)
     servers, runs = [], {}
     try:
@@ -46,6 +50,11 @@ def start_runs(tmp_path_factory):
                     redis,
                     memcached,
                 )
+        for isolated in (False, True):
+            name = f"apps-{'isolated' if isolated else 'plain'}"
+            runs["apps", 2, isolated] = conformance.start(
+                tests, tmp_path_factory.mktemp(name), isolated, 2, labels=APPS
+            )
         yield runs
     finally:
         for process, _ in runs.values():
@@ -70,4 +79,14 @@ def test_djangos_cache_tests_give_the_same_outcomes_isolated(outcomes, kind, par
     # (A parallel run may not name the tests of a skipped class.)
     for name in SERVER_TESTS:
         assert (plain.get(name) == "ok") == (kind == "servers"), name
+    assert conformance.differences(plain, isolated) == {}
+
+
+def test_djangos_sites_and_contenttypes_tests_give_the_same_outcomes_isolated(
+    outcomes,
+):
+    plain, isolated = outcomes["apps", 2, False], outcomes["apps", 2, True]
+    for app in APPS:
+        assert any(name.startswith(f"{app}.") for name in plain), app
+    assert set(plain.values()) <= {"ok", "skipped", "expected failure"}, plain
     assert conformance.differences(plain, isolated) == {}

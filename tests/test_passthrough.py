@@ -11,6 +11,7 @@ ISOLATEDTEST_OPTIONS = {
     "--leak-report",
     "--no-isolation",
     "--cache-dependencies",
+    "--isolation-off",
 }
 OPTIONS_MODULE = "basicapp.tests.test_options"
 FAILING_MODULE = "basicapp.tests.test_failing"

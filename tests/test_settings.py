@@ -107,7 +107,7 @@ def test_without_persistent_keys_the_same_keys_are_undone(manage):
         (
             {"EXCLUDE_ALIAS": ["other"]},
             "ISOLATEDTEST has unknown key(s) 'EXCLUDE_ALIAS'; the known keys are "
-            "EXCLUDE_ALIASES, PERSISTENT_KEYS.",
+            "EXCLUDE_ALIASES, PERSISTENT_KEYS, OFF, MEMOIZED_EXCLUDE.",
         ),
         (
             {"PERSISTENT_KEYS": "persist:*"},

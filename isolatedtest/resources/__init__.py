@@ -5,35 +5,49 @@ by one of two strategies: a snapshot of what a scope starts with, restored
 in place when it ends (LocMemCache stores, cache objects' attributes), or a
 namespace per scope on a shared server (Memcached, files, tables, Redis:
 ``isolatedtest.backends``). The dependency recorder is a resource too: it
-reports what each scope read from outside.
+reports what each scope read from outside. Caches outside the cache
+framework (``SITE_CACHE``, the ContentType cache, memoized functions, and
+what other packages register under the ``isolatedtest.resources`` entry
+point group) are resources of the same kinds, each with a name that turns
+it off.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.apps import apps
 from django.conf import settings
 
 from isolatedtest.backends import backend_class, covered, is_redis, partial_cover
-from isolatedtest.conf import Config
+from isolatedtest.conf import Config, ConfigurationError
 from isolatedtest.engine import Resource
-from isolatedtest.outcomes import BadLocation, Unsupported
+from isolatedtest.outcomes import BadLocation, BrokenResource, Unsupported
 
 PARTIAL_EFFECT = "what they keep elsewhere is NOT isolated between tests"
+ENTRY_POINTS = "isolatedtest.resources"
+Problem = Unsupported | BadLocation | BrokenResource
 
 
 def build(
-    config: Config, reset: bool, run_id: str, dependencies: bool, named: bool = True
-) -> tuple[list[Resource], list[Unsupported | BadLocation]]:
-    """Return the resources covering every cache, and the aliases they cannot.
+    config: Config,
+    reset: bool,
+    run_id: str,
+    dependencies: bool,
+    named: bool = True,
+    off: tuple[str, ...] = (),
+) -> tuple[list[Resource], list[Problem]]:
+    """Return the resources covering every cache, and what they cannot cover.
 
     Without ``named``, LocMem leaks are counted, not named (nothing reports
-    their keys).
+    their keys). ``off``: resources outside the cache framework to leave out.
     """
     from isolatedtest.resources.access import AccessResource
     from isolatedtest.resources.attributes import AttributeResource
     from isolatedtest.resources.locmem import LocMemResource
     from isolatedtest.resources.shared import SharedResource
 
-    unsupported: list[Unsupported | BadLocation] = []
+    unsupported: list[Problem] = []
     redis = False
     for alias, params in settings.CACHES.items():
         cls = backend_class(params)
@@ -58,6 +72,63 @@ def build(
         unsupported += resource.unsupported
         resources.append(resource)
     resources.append(AttributeResource(config, reset))
+    outside, broken = _outside(config, reset, off)
+    resources += outside
     if dependencies:
         resources.append(AccessResource(config, reset))
-    return resources, unsupported
+    return resources, unsupported + broken
+
+
+def _outside(
+    config: Config, reset: bool, off: tuple[str, ...]
+) -> tuple[list[Resource], list[BrokenResource]]:
+    """Return the resources for caches outside the cache framework, by name."""
+    from importlib.metadata import entry_points
+
+    from isolatedtest.resources.memoized import MemoizedResource
+    from isolatedtest.resources.process import ContentTypeCache, SiteCache
+
+    def installed(app: str, kind: type) -> Callable[[bool], Resource | None]:
+        return lambda reset: kind(reset) if _is_installed(app) else None
+
+    factories: dict[str, object] = {
+        "sites": installed("django.contrib.sites", SiteCache),
+        "contenttypes": installed("django.contrib.contenttypes", ContentTypeCache),
+        "memoized": lambda reset: MemoizedResource(reset, config.memoized_exclude),
+    }
+    plugins = {point.name: point for point in entry_points(group=ENTRY_POINTS)}
+    unknown = sorted(set(off) - set(factories) - set(plugins))
+    if unknown:
+        raise ConfigurationError(
+            f"ISOLATEDTEST['OFF'] or --isolation-off (ISOLATEDTEST_OFF) names "
+            f"{', '.join(map(repr, unknown))}, which is not a resource "
+            f"isolatedtest knows; use some of: {', '.join([*factories, *plugins])}."
+        )
+    resources: list[Resource] = []
+    broken: list[BrokenResource] = []
+    for name, factory in factories.items():
+        resource = None if name in off else factory(reset)
+        if resource is not None:
+            resources.append(resource)
+    for name, point in plugins.items():
+        if name in off:
+            continue
+        try:
+            resource = point.load()(reset)
+            if resource is not None and not isinstance(resource, Resource):
+                raise TypeError(
+                    f"it made {resource!r}, not an isolatedtest.engine.Resource"
+                )
+        except Exception as error:  # a plugin's bug must not stop the run
+            broken.append(BrokenResource(name, point.value, repr(error)))
+            continue
+        if resource is not None:
+            resources.append(resource)
+    return resources, broken
+
+
+def _is_installed(app: str) -> bool:
+    """Whether ``app`` is installed (read from settings before django.setup())."""
+    if apps.ready:
+        return apps.is_installed(app)
+    return any(name.startswith(app) for name in settings.INSTALLED_APPS)

@@ -1,0 +1,266 @@
+"""The project's memoized functions (``functools.lru_cache``, ``functools.cache``).
+
+A function that memoizes a lookup of the test database (a tax rate, a
+feature table) keeps the first test's answer for every later test. Its
+entries cannot be copied out, so a scope that added some is undone by
+emptying the function: the scopes around it then recompute their values on
+the next call.
+
+Covered: every memoized function (or method) defined in a module of the
+project, found in the modules loaded when the run starts and in those
+imported later: modules outside the standard library and the installed
+distributions, and not Django's or isolatedtest's own.
+
+Seeing that one was filled costs nothing while none is called: on Python
+3.12+ ``sys.monitoring`` reports when a memoized function's own code starts,
+which is when it computes a new value (a miss). Older Pythons have no such
+event: the size of each function's cache is compared when a scope opens and
+ends.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+import re
+import sys
+import sysconfig
+
+from isolatedtest.engine import Resource, Scope
+from isolatedtest.outcomes import Leak
+
+_WRAPPER = type(functools.lru_cache(maxsize=None)(len))  # functools._lru_cache_wrapper
+_OWN = ("django.", "isolatedtest.")
+_MONITORING = getattr(sys, "monitoring", None)
+
+
+class Memoized:
+    """One memoized function, its dotted name, its size when last looked at."""
+
+    __slots__ = ("function", "name", "size")
+
+    def __init__(self, function, name: str, size: int) -> None:
+        self.function = function
+        self.name = name
+        self.size = size
+
+
+class MemoizedResource(Resource):
+    """Every memoized function of the project, emptied when a scope that filled it ends.
+
+    A scope's state is {Memoized: (size when first filled in it, charged)};
+    none while it filled nothing.
+    """
+
+    name = "memoized"
+    leaves_with_state = True
+
+    def __init__(self, reset: bool, exclude: tuple[str, ...]) -> None:
+        self.reset = reset
+        self._exclude = (
+            re.compile("|".join(fnmatch.translate(p) for p in exclude))
+            if exclude
+            else None
+        )
+        self._installed = _installed_roots()
+        self._seen: set[str] = set()  # modules looked at
+        self._by_code: dict[object, list[Memoized]] = {}
+        self._fixture: Scope | None = None
+        self._imports = _ImportWatch(self)
+        self._tool = None if _MONITORING is None else _free_tool()
+        if self._tool is None:
+            self.leaves_with_state = False  # looked at in every scope
+        else:
+            self.enters = False  # until a module is imported
+            _MONITORING.register_callback(
+                self._tool, _MONITORING.events.PY_START, self._started
+            )
+        self._find(started=False)  # what they hold now is not a test's
+        sys.meta_path.insert(0, self._imports)
+
+    def functions(self) -> list[Memoized]:
+        return [found for same in self._by_code.values() for found in same]
+
+    def _find(self, started: bool = True) -> list[Memoized]:
+        """Look at the modules not yet seen; return the memoized functions new there.
+
+        Once the run has ``started``, what a new one holds was computed in it.
+        """
+        new = []
+        for module_name, module in list(sys.modules.items()):
+            if module_name in self._seen:
+                continue
+            self._seen.add(module_name)
+            if self._is_project(module_name, module):
+                new += self._in_module(module_name, module)
+        for found in new:
+            if not started:
+                found.size = found.function.cache_info().currsize
+        for found in new:
+            self._by_code.setdefault(_code(found.function), []).append(found)
+            if self._tool is not None:
+                _MONITORING.set_local_events(
+                    self._tool, _code(found.function), _MONITORING.events.PY_START
+                )
+        return new
+
+    def _is_project(self, name: str, module) -> bool:
+        path = getattr(module, "__file__", None)
+        if not path or name.startswith(_OWN) or name in ("django", "isolatedtest"):
+            return False
+        return not os.path.realpath(path).startswith(self._installed)
+
+    def _in_module(self, module_name: str, module) -> list[Memoized]:
+        found = []
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == module_name:
+                members = [getattr(m, "__func__", m) for m in vars(value).values()]
+            else:
+                members = [value]
+            for member in members:
+                if type(member) is not _WRAPPER or member.__module__ != module_name:
+                    continue
+                if not hasattr(getattr(member, "__wrapped__", None), "__code__"):
+                    continue  # memoizes a builtin: no code to watch
+                name = f"{module_name}.{member.__qualname__}"
+                if self._exclude is None or not self._exclude.match(name):
+                    found.append(Memoized(member, name, 0))
+        return found
+
+    # Python 3.12+: a miss runs the function's code, which monitoring reports.
+
+    def _started(self, code, offset: int) -> None:
+        scope = self._fixture or self.engine.current
+        charged = not scope.exempt
+        if not charged:  # its class keeps what an exempt test fills, uncharged
+            scope = scope.parent
+        filled = scope.state[self.slot]
+        if filled is None:
+            filled = scope.state[self.slot] = {}
+        for memoized in self._by_code.get(code, ()):
+            if memoized not in filled:
+                filled[memoized] = (memoized.function.cache_info().currsize, charged)
+
+    def imported(self) -> None:
+        """A module is being imported: look at it when the next scope opens."""
+        if self.enters or self.engine is None:
+            return
+        self.enters = True
+        self.engine.refresh()
+        # And when this scope ends, if that comes first.
+        scope = self._fixture or self.engine.current
+        if scope.state[self.slot] is None:
+            scope.state[self.slot] = {}
+
+    def enter(self, scope: Scope) -> None:
+        if self._tool is None:  # no monitoring: what changed since, the parent's
+            self._poll(scope.parent)
+            return
+        self.enters = False
+        self.engine.refresh()
+        self._filled_before(scope.parent)
+
+    def _filled_before(self, scope: Scope | None) -> None:
+        """Charge ``scope`` with the new functions already filled on import."""
+        for memoized in self._find():
+            if memoized.function.cache_info().currsize and scope is not None:
+                state = scope.state[self.slot]
+                if state is None:
+                    state = scope.state[self.slot] = {}
+                state[memoized] = (0, not scope.exempt)
+
+    def _poll(self, scope: Scope | None) -> None:
+        """Without monitoring: note in ``scope`` each function whose size changed."""
+        if len(self._seen) != len(sys.modules):
+            self._find()
+        if scope is None:
+            return
+        for memoized in self.functions():
+            size = memoized.function.cache_info().currsize
+            if size != memoized.size:
+                state = scope.state[self.slot]
+                if state is None:
+                    state = scope.state[self.slot] = {}
+                state.setdefault(memoized, (memoized.size, not scope.exempt))
+                memoized.size = size
+
+    def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
+        if self._tool is None:
+            self._poll(scope)
+        elif self.enters:  # imported in this scope: what it filled is its own
+            self._filled_before(scope)
+        filled = scope.state[self.slot]
+        if not filled:
+            return None
+        scope.state[self.slot] = None
+        if scope.exempt:
+            parent = scope.parent.state[self.slot] or {}
+            for memoized, (size, _charged) in filled.items():
+                parent.setdefault(memoized, (size, False))
+            scope.parent.state[self.slot] = parent
+            return None
+        leaks = []
+        for memoized, (size, charged) in filled.items():
+            info = memoized.function.cache_info()
+            if not (info.currsize > size or 0 < info.currsize == info.maxsize):
+                continue  # it computed nothing it kept (it raised)
+            if report and charged:
+                leaks.append(_leak(memoized))
+            if self.reset:
+                memoized.function.cache_clear()
+            memoized.size = 0 if self.reset else info.currsize
+        return leaks
+
+    def begin_fixture(self, scope: Scope) -> None:
+        self._fixture = scope
+
+    def end_fixture(self, scope: Scope) -> None:
+        self._fixture = None
+
+    def end_run(self) -> None:
+        if self._imports in sys.meta_path:
+            sys.meta_path.remove(self._imports)
+        if self._tool is not None:
+            events = _MONITORING.events
+            for code in self._by_code:
+                _MONITORING.set_local_events(self._tool, code, events.NO_EVENTS)
+            _MONITORING.register_callback(self._tool, events.PY_START, None)
+            _MONITORING.free_tool_id(self._tool)
+            self._tool = None
+
+
+class _ImportWatch:
+    """A finder that finds nothing: it tells the resource an import is under way."""
+
+    def __init__(self, resource: MemoizedResource) -> None:
+        self._resource = resource
+
+    def find_spec(self, name, path=None, target=None):
+        self._resource.imported()
+        return None
+
+
+def _leak(memoized: Memoized) -> Leak:
+    kind = f"memoized {memoized.name}"
+    return Leak("", "", kind, (), kind=kind)
+
+
+def _code(function):
+    return function.__wrapped__.__code__
+
+
+def _free_tool() -> int | None:
+    """Claim a free sys.monitoring tool id (coverage.py and debuggers keep theirs)."""
+    for tool in (4, 3, 5):
+        if _MONITORING.get_tool(tool) is None:
+            _MONITORING.use_tool_id(tool, "isolatedtest")
+            return tool
+    return None
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Where the standard library and installed distributions live."""
+    paths = sysconfig.get_paths()
+    roots = {paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return tuple(os.path.realpath(root) + os.sep for root in roots)

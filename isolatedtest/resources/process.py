@@ -1,0 +1,149 @@
+"""Caches a process keeps outside the cache framework, copied and put back per scope.
+
+``SITE_CACHE`` (``django.contrib.sites``) and the ContentType manager's cache
+hold rows of the test database: a test that renames the current site or
+recreates a content type leaves the stale object there for every later test,
+after its transaction rolled back. Both are dicts, so they are isolated
+exactly as LocMemCache stores are: copied when a scope opens, put back in
+place when it ends, and what differs is the scope's leak. Third-party
+packages build theirs on ``SnapshotResource`` (see the README).
+"""
+
+from __future__ import annotations
+
+from isolatedtest.engine import Resource, Scope
+from isolatedtest.outcomes import Leak
+
+_EMPTY: dict = {}  # what an empty cache's copy is (shared, never mutated)
+_MISSING = object()
+
+
+class SnapshotResource(Resource):
+    """A process-global cache, as a dict of entries, copied per scope.
+
+    A subclass names itself (``name``: the kind in reports and in
+    ``ISOLATEDTEST['OFF']``) and says how to ``capture`` its entries (a
+    new dict) and ``restore`` them in place. Entries are compared by
+    identity: an object changed in place is not seen.
+    """
+
+    name = ""
+
+    def __init__(self, reset: bool) -> None:
+        self.reset = reset
+        self._before: dict = _EMPTY  # before a wider scope's fixture
+        self._uncharged: dict[int, set] = {}  # id(scope): what exempt tests kept
+
+    def capture(self) -> dict:
+        """Return a copy of the cache's entries."""
+        raise NotImplementedError
+
+    def restore(self, saved: dict) -> None:
+        """Make the cache hold ``saved``'s entries again, in place."""
+        raise NotImplementedError
+
+    def label(self, key) -> str:
+        """Return how reports name an entry."""
+        return str(key)
+
+    def enter(self, scope: Scope) -> None:
+        scope.state[self.slot] = self.capture() or _EMPTY
+
+    def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
+        saved = scope.state[self.slot]
+        now = self.capture()
+        if not now and not saved:
+            return None
+        changed = _changed(saved, now)
+        if not changed:
+            return None
+        if scope.exempt:  # its parent keeps it, uncharged
+            self._uncharged.setdefault(id(scope.parent), set()).update(changed)
+            return None
+        if self.reset:
+            self.restore(saved)
+        kept = set(changed) - self._uncharged.pop(id(scope), set())
+        # Deleting an entry leaves nothing behind: only what is there is a leak.
+        left = sorted(self.label(key) for key in kept if key in now)
+        if not (report and left):
+            return None
+        return [Leak("", "", self.name, tuple(left), kind=self.name)]
+
+    def begin_fixture(self, scope: Scope) -> None:
+        self._before = self.capture()
+
+    def end_fixture(self, scope: Scope) -> None:
+        """Make what the fixture wrote ``scope``'s: the scopes inside keep it."""
+        before, now = self._before, self.capture()
+        self._before = _EMPTY
+        changed = _changed(before, now)
+        inner = self.engine.current
+        while changed and inner is not None and inner is not scope:
+            saved = dict(inner.state[self.slot])
+            for key in changed:
+                if key in now:
+                    saved[key] = now[key]
+                else:
+                    saved.pop(key, None)
+            inner.state[self.slot] = saved
+            inner = inner.parent
+
+
+def _changed(saved: dict, now: dict) -> list:
+    """Return the keys added, rebound or removed between two copies."""
+    found = [key for key, value in now.items() if saved.get(key, _MISSING) is not value]
+    found += [key for key in saved if key not in now]
+    return found
+
+
+class SiteCache(SnapshotResource):
+    """``django.contrib.sites``' ``SITE_CACHE``: Site objects by id and by host.
+
+    ``Site.objects.clear_cache()`` rebinds the module's dict, so the current
+    one is read each time.
+    """
+
+    name = "SITE_CACHE"
+
+    def __init__(self, reset: bool) -> None:
+        super().__init__(reset)
+        from django.contrib.sites import models
+
+        self._module = models
+
+    def capture(self) -> dict:
+        return dict(self._module.SITE_CACHE)
+
+    def restore(self, saved: dict) -> None:
+        cache = self._module.SITE_CACHE
+        cache.clear()
+        cache.update(saved)
+
+
+class ContentTypeCache(SnapshotResource):
+    """The ContentType manager's cache: {database: {(app_label, model) or id: row}}."""
+
+    name = "ContentType cache"
+
+    def __init__(self, reset: bool) -> None:
+        super().__init__(reset)
+        from django.contrib.contenttypes.models import ContentType
+
+        self._cache = ContentType.objects._cache
+
+    def capture(self) -> dict:
+        return {
+            (database, key): row
+            for database, rows in self._cache.items()
+            for key, row in rows.items()
+        }
+
+    def label(self, key) -> str:
+        database, key = key
+        return f"{database}: {'.'.join(key) if isinstance(key, tuple) else key}"
+
+    def restore(self, saved: dict) -> None:
+        for rows in self._cache.values():
+            rows.clear()
+        for (database, key), row in saved.items():
+            self._cache.setdefault(database, {})[key] = row
