@@ -174,7 +174,8 @@ class Engine:
     @staticmethod
     def _failed(where, error: Exception, outcomes: list[Outcome]) -> None:
         owner = getattr(where, "__self__", where)
-        outcomes.append(ResetFailure("", type(owner).__name__, "", repr(error)))
+        name = getattr(owner, "name", "")  # a resource outside the cache framework
+        outcomes.append(ResetFailure("", type(owner).__name__, name, repr(error)))
 
 
 def _does(method: str, resource: Resource) -> bool:

@@ -16,6 +16,8 @@ LEFT_FOR_LATER = {
     f"{MODULE}.MemoizedTests.test_b_reduced_rate",
     f"{MODULE}.LateImportTests.test_b_fills_again",
     # ClassStateTests, first alphabetically, filled vat_rate with its own rate.
+    f"{MODULE}.ExemptTests.test_a_fills",
+    f"{MODULE}.ExemptTests.test_b_reads_what_a_left",
     f"{MODULE}.MemoizedTests.test_a_standard_rate",
 }
 
@@ -44,8 +46,9 @@ def test_isolated_tests_see_only_their_class_and_leaks_are_named(manage):
     ]
     for line in expected:
         assert line in leaks, run.log
-    # Never called: never reported.
+    # Never called: never reported. An exempt class is not charged.
     assert "never_called" not in run.output
+    assert "ExemptTests" not in leaks
 
 
 def test_strict_fails_the_test_that_filled_them_and_the_report_names_kinds(
@@ -80,12 +83,12 @@ def test_strict_fails_the_test_that_filled_them_and_the_report_names_kinds(
         (
             (),
             {"FIXTURE_ISOLATEDTEST": {"OFF": ["memoized"]}},
-            {"MemoizedTests", "LateImportTests"},
+            {"MemoizedTests", "LateImportTests", "ExemptTests"},
         ),
         (
             (),
             {"FIXTURE_ISOLATEDTEST": {"MEMOIZED_EXCLUDE": ["shop.pricing.*"]}},
-            {"MemoizedTests"},
+            {"MemoizedTests", "ExemptTests"},
         ),
     ],
 )
@@ -114,6 +117,7 @@ def test_pytest_isolates_them_too(run_pytest):
         "ContentTypeTests",
         "MemoizedTests",
         "LateImportTests",
+        "ExemptTests",
     }, plain.log
     isolated = run_pytest("outside", *deselect)
     assert isolated.returncode == 0, isolated.log

@@ -14,14 +14,16 @@ distributions, and not Django's or isolatedtest's own.
 Seeing that one was filled costs nothing while none is called: on Python
 3.12+ ``sys.monitoring`` reports when a memoized function's own code starts,
 which is when it computes a new value (a miss). Older Pythons have no such
-event: the size of each function's cache is compared when a scope opens and
-ends.
+event: the sizes of the functions' caches are read (in one pass, in C) when a
+scope opens and ends.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import gc
+import itertools
 import os
 import re
 import sys
@@ -36,14 +38,13 @@ _MONITORING = getattr(sys, "monitoring", None)
 
 
 class Memoized:
-    """One memoized function, its dotted name, its size when last looked at."""
+    """One memoized function and its dotted name."""
 
-    __slots__ = ("function", "name", "size")
+    __slots__ = ("function", "name")
 
-    def __init__(self, function, name: str, size: int) -> None:
+    def __init__(self, function, name: str) -> None:
         self.function = function
         self.name = name
-        self.size = size
 
 
 class MemoizedResource(Resource):
@@ -66,6 +67,10 @@ class MemoizedResource(Resource):
         self._installed = _installed_roots()
         self._seen: set[str] = set()  # modules looked at
         self._by_code: dict[object, list[Memoized]] = {}
+        # Without monitoring: each function, its entries and their number.
+        self._watched: list[Memoized] = []
+        self._entries: list = []
+        self._sizes: list[int] = []
         self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
         self._tool = None if _MONITORING is None else _free_tool()
@@ -78,9 +83,6 @@ class MemoizedResource(Resource):
             )
         self._find(started=False)  # what they hold now is not a test's
         sys.meta_path.insert(0, self._imports)
-
-    def functions(self) -> list[Memoized]:
-        return [found for same in self._by_code.values() for found in same]
 
     def _find(self, started: bool = True) -> list[Memoized]:
         """Look at the modules not yet seen; return the memoized functions new there.
@@ -95,14 +97,16 @@ class MemoizedResource(Resource):
             if self._is_project(module_name, module):
                 new += self._in_module(module_name, module)
         for found in new:
-            if not started:
-                found.size = found.function.cache_info().currsize
-        for found in new:
-            self._by_code.setdefault(_code(found.function), []).append(found)
+            code = _code(found.function)
+            self._by_code.setdefault(code, []).append(found)
             if self._tool is not None:
                 _MONITORING.set_local_events(
-                    self._tool, _code(found.function), _MONITORING.events.PY_START
+                    self._tool, code, _MONITORING.events.PY_START
                 )
+                continue
+            self._watched.append(found)
+            self._entries.append(_entries(found.function))
+            self._sizes.append(len(self._entries[-1]) if not started else 0)
         return new
 
     def _is_project(self, name: str, module) -> bool:
@@ -125,7 +129,7 @@ class MemoizedResource(Resource):
                     continue  # memoizes a builtin: no code to watch
                 name = f"{module_name}.{member.__qualname__}"
                 if self._exclude is None or not self._exclude.match(name):
-                    found.append(Memoized(member, name, 0))
+                    found.append(Memoized(member, name))
         return found
 
     # Python 3.12+: a miss runs the function's code, which monitoring reports.
@@ -171,19 +175,24 @@ class MemoizedResource(Resource):
                 state[memoized] = (0, not scope.exempt)
 
     def _poll(self, scope: Scope | None) -> None:
-        """Without monitoring: note in ``scope`` each function whose size changed."""
+        """Without monitoring: note in ``scope`` each function whose size changed.
+
+        The sizes are read in one pass in C, and compared as one list.
+        """
         if len(self._seen) != len(sys.modules):
             self._find()
-        if scope is None:
+        sizes = list(map(len, self._entries))
+        if sizes == self._sizes:
             return
-        for memoized in self.functions():
-            size = memoized.function.cache_info().currsize
-            if size != memoized.size:
-                state = scope.state[self.slot]
-                if state is None:
-                    state = scope.state[self.slot] = {}
-                state.setdefault(memoized, (memoized.size, not scope.exempt))
-                memoized.size = size
+        if scope is not None:
+            for index, (now, before) in enumerate(zip(sizes, self._sizes, strict=True)):
+                if now != before:
+                    state = scope.state[self.slot]
+                    if state is None:
+                        state = scope.state[self.slot] = {}
+                    memoized = self._watched[index]
+                    state.setdefault(memoized, (before, not scope.exempt))
+        self._sizes = sizes
 
     def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
         if self._tool is None:
@@ -209,13 +218,18 @@ class MemoizedResource(Resource):
                 leaks.append(_leak(memoized))
             if self.reset:
                 memoized.function.cache_clear()
-            memoized.size = 0 if self.reset else info.currsize
+        if self._tool is None:
+            self._sizes = list(map(len, self._entries))
         return leaks
 
     def begin_fixture(self, scope: Scope) -> None:
+        if self._tool is None:
+            self._poll(self.engine.current)
         self._fixture = scope
 
     def end_fixture(self, scope: Scope) -> None:
+        if self._tool is None:
+            self._poll(scope)
         self._fixture = None
 
     def end_run(self) -> None:
@@ -239,6 +253,36 @@ class _ImportWatch:
     def find_spec(self, name, path=None, target=None):
         self._resource.imported()
         return None
+
+
+class _Size:
+    """A function's number of entries, where its dict cannot be found."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function) -> None:
+        self.function = function
+
+    def __len__(self) -> int:
+        return self.function.cache_info().currsize
+
+
+def _entries(function):
+    """Return the dict an lru_cache keeps its entries in, found once.
+
+    CPython's wrapper shows it to the garbage collector just before the
+    function it wraps (3.10 to 3.13); ``cache_clear()`` empties it in place.
+    Where that does not hold, ``cache_info()`` answers, at a higher cost.
+    """
+    referents = gc.get_referents(function)
+    for before, after in itertools.pairwise(referents):
+        if (
+            after is function.__wrapped__
+            and type(before) is dict
+            and len(before) == function.cache_info().currsize
+        ):
+            return before
+    return _Size(function)
 
 
 def _leak(memoized: Memoized) -> Leak:

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
 from django.test import TestCase
 
+from isolatedtest import no_isolation
 from shop.models import Rate
 from shop.pricing import Catalog, vat_rate
 
@@ -85,3 +86,16 @@ class ClassStateTests(TestCase):
             self.assertEqual(vat_rate(), 19)
         with self.assertNumQueries(0):
             Site.objects.get_current()
+
+
+@no_isolation
+class ExemptTests(TestCase):
+    """Out of isolation: its tests share what they fill; its class end undoes it."""
+
+    def test_a_fills(self):
+        Rate.objects.create(name="vat", percent=21)
+        self.assertEqual(vat_rate(), 21)
+
+    def test_b_reads_what_a_left(self):
+        with self.assertNumQueries(0):
+            self.assertEqual(vat_rate(), 21)
