@@ -50,13 +50,13 @@ def test_the_demo_fails_under_test_and_passes_under_isolatedtest(demo, order):
     assert code == 1 and "FAILED (failures=" in output, output
     code, output = demo("isolatedtest", *order)
     assert code == 0, output
-    assert "Ran 22 tests" in output
+    assert "Ran 26 tests" in output
 
 
 def test_the_demo_passes_under_isolatedtest_with_parallel_workers(demo):
     code, output = demo("isolatedtest", "--parallel", "2")
     assert code == 0, output
-    assert "16 tests and 1 class left cache state behind" in output
+    assert "20 tests and 1 class left cache state behind" in output
 
 
 def test_the_demo_on_a_shared_redis_collides_only_under_plain_test(demo, redis_server):
@@ -69,6 +69,14 @@ def test_the_demo_on_a_shared_redis_collides_only_under_plain_test(demo, redis_s
     code, output = demo("isolatedtest", "--parallel", "2", env=env)
     assert code == 0, output
 
+
+# Tests that fail under plain `test` for SITE_CACHE or a memoized function.
+PROCESS_CACHE_READERS = {
+    "test_links.ShareLinkTests.test_link_is_on_the_site_domain",
+    "test_links.StagingSiteTests.test_link_is_on_the_staging_domain",
+    "test_currency.PriceTagTests.test_a_new_shop_shows_dollars",
+    "test_currency.PriceTagTests.test_tags_follow_the_configured_currency",
+}
 
 # The failures demo/README.md explains, as (reader, the test or class whose
 # leftover it reads), relative to shop.tests.
@@ -180,13 +188,15 @@ def test_the_dependency_graph_names_every_failure_the_readme_explains(demo, tmp_
     }
     assert pairs >= README_PAIRS, README_PAIRS - pairs
     # Every test that fails under plain `test` in one of the orders reads
-    # another's leftover.
+    # another's leftover: of a cache key (the graph does not follow reads of
+    # SITE_CACHE and memoized functions: their tests are left out here).
     failing = set()
     for order in ORDERS:
         _, output = demo("test", *order)
         failing |= set(
             re.findall(r"^(?:FAIL|ERROR): \w+ \(shop\.tests\.([\w.]+)\)", output, re.M)
         )
+    failing -= PROCESS_CACHE_READERS
     assert failing and failing <= set(graph), failing - set(graph)
 
 

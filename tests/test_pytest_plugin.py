@@ -283,7 +283,7 @@ def test_the_demo_under_pytest(run_pytest, demo, args):
     assert plain.failed, plain.log
     run = run_pytest(demo, *args)
     assert run.returncode == 0, run.log
-    assert run.summary.startswith("isolatedtest: 16 tests"), run.log
+    assert run.summary.startswith("isolatedtest: 20 tests"), run.log
 
 
 def test_stopping_early_still_closes_every_scope(run_pytest, tmp_path):

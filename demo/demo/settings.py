@@ -15,9 +15,11 @@ DEBUG = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 
 INSTALLED_APPS = [
+    "django.contrib.sites",
     "shop",
     "isolatedtest",
 ]
+SITE_ID = 1
 
 MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
