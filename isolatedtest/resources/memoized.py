@@ -74,14 +74,14 @@ class MemoizedResource(Resource):
         self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
         self._tool = None if _MONITORING is None else _free_tool()
-        if self._tool is None:
-            self.leaves_with_state = False  # looked at in every scope
-        else:
-            self.enters = False  # until a module is imported
+        if self._tool is not None:
             _MONITORING.register_callback(
                 self._tool, _MONITORING.events.PY_START, self._started
             )
         self._find(started=False)  # what they hold now is not a test's
+        # Scopes are looked at only while there is something to look at (or
+        # a module was imported): with monitoring, never; else, every scope.
+        self.enters = bool(self._watched)
         sys.meta_path.insert(0, self._imports)
 
     def _find(self, started: bool = True) -> list[Memoized]:
@@ -160,10 +160,13 @@ class MemoizedResource(Resource):
     def enter(self, scope: Scope) -> None:
         if self._tool is None:  # no monitoring: what changed since, the parent's
             self._poll(scope.parent)
-            return
+            if self._watched:
+                scope.state[self.slot] = {}  # to be looked at when it ends
+                return
+        else:
+            self._filled_before(scope.parent)
         self.enters = False
         self.engine.refresh()
-        self._filled_before(scope.parent)
 
     def _filled_before(self, scope: Scope | None) -> None:
         """Charge ``scope`` with the new functions already filled on import."""
