@@ -158,7 +158,8 @@ class Ledger:
             leaks = []
             for outcome in outcomes:
                 if isinstance(outcome, PendingLeak):
-                    counted = outcome.count()  # cheaper than resolving it
+                    # Counted already, or cheaper to count than to resolve.
+                    counted = outcome.counted or outcome.count()
                     if counted is not None:
                         leaks.append((*counted, 0))
                     continue

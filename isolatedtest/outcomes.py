@@ -32,6 +32,7 @@ class PendingLeak:
     """What a scope left, captured cheaply; worked into a Leak when reported."""
 
     __slots__ = ()
+    counted: tuple[str, int] | None = None  # (alias or location, keys), if known
 
     def resolve(self) -> Leak | None:
         raise NotImplementedError

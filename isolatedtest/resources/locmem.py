@@ -279,9 +279,6 @@ class Counted(PendingLeak):
     def resolve(self) -> None:
         raise RuntimeError("a counted leak has no names: build the resource named")
 
-    def count(self) -> tuple[str, int]:
-        return self.counted
-
 
 def _counted(data: dict, expiry: dict, saved: dict) -> int:
     """Return how many unexpired keys ``data`` holds that ``saved`` does not."""

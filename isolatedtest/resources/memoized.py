@@ -29,7 +29,7 @@ import re
 import sys
 import sysconfig
 
-from isolatedtest.engine import Resource, Scope
+from isolatedtest.engine import TEST, Resource, Scope
 from isolatedtest.outcomes import Leak
 
 _WRAPPER = type(functools.lru_cache(maxsize=None)(len))  # functools._lru_cache_wrapper
@@ -71,6 +71,7 @@ class MemoizedResource(Resource):
         self._watched: list[Memoized] = []
         self._entries: list = []
         self._sizes: list[int] = []
+        self._after_test = False  # the last scope boundary was a test's end
         self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
         self._tool = None if _MONITORING is None else _free_tool()
@@ -159,7 +160,9 @@ class MemoizedResource(Resource):
 
     def enter(self, scope: Scope) -> None:
         if self._tool is None:  # no monitoring: what changed since, the parent's
-            self._poll(scope.parent)
+            # Nothing runs between a test's end and the next test's start.
+            if not (self._after_test and scope.kind == TEST):
+                self._poll(scope.parent)
             if self._watched:
                 scope.state[self.slot] = {}  # to be looked at when it ends
                 return
@@ -182,6 +185,7 @@ class MemoizedResource(Resource):
 
         The sizes are read in one pass in C, and compared as one list.
         """
+        self._after_test = False
         if len(self._seen) != len(sys.modules):
             self._find()
         sizes = list(map(len, self._entries))
@@ -200,6 +204,7 @@ class MemoizedResource(Resource):
     def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
         if self._tool is None:
             self._poll(scope)
+            self._after_test = scope.kind == TEST
         elif self.enters:  # imported in this scope: what it filled is its own
             self._filled_before(scope)
         filled = scope.state[self.slot]
