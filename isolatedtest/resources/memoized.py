@@ -74,15 +74,18 @@ class MemoizedResource(Resource):
         self._after_test = False  # the last scope boundary was a test's end
         self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
+        self._tool: int | None = None  # the sys.monitoring tool, once started
+        self._find(started=False)  # what they hold now is not a test's
+
+    def _start(self) -> None:
+        """The run starts (not before: a parallel run's main process runs no test)."""
+        self._find(started=False)  # the test modules, imported since
         self._tool = None if _MONITORING is None else _free_tool()
         if self._tool is not None:
-            _MONITORING.register_callback(
-                self._tool, _MONITORING.events.PY_START, self._started
-            )
-        self._find(started=False)  # what they hold now is not a test's
-        # Scopes are looked at only while there is something to look at (or
-        # a module was imported): with monitoring, never; else, every scope.
-        self.enters = bool(self._watched)
+            events = _MONITORING.events
+            _MONITORING.register_callback(self._tool, events.PY_START, self._started)
+            for code in self._by_code:
+                _MONITORING.set_local_events(self._tool, code, events.PY_START)
         sys.meta_path.insert(0, self._imports)
 
     def _find(self, started: bool = True) -> list[Memoized]:
@@ -104,7 +107,6 @@ class MemoizedResource(Resource):
                 _MONITORING.set_local_events(
                     self._tool, code, _MONITORING.events.PY_START
                 )
-                continue
             self._watched.append(found)
             self._entries.append(_entries(found.function))
             self._sizes.append(len(self._entries[-1]) if not started else 0)
@@ -159,7 +161,9 @@ class MemoizedResource(Resource):
             scope.state[self.slot] = {}
 
     def enter(self, scope: Scope) -> None:
-        if self._tool is None:  # no monitoring: what changed since, the parent's
+        if scope.parent is None:
+            self._start()
+        elif self._tool is None:  # no monitoring: what changed since, the parent's
             # Nothing runs between a test's end and the next test's start.
             if not (self._after_test and scope.kind == TEST):
                 self._poll(scope.parent)
@@ -168,7 +172,9 @@ class MemoizedResource(Resource):
                 return
         else:
             self._filled_before(scope.parent)
-        self.enters = False
+        # Scopes are looked at only while there is something to look at (or
+        # a module was imported): with monitoring, never; else, every scope.
+        self.enters = self._tool is None and bool(self._watched)
         self.engine.refresh()
 
     def _filled_before(self, scope: Scope | None) -> None:
