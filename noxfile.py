@@ -58,7 +58,6 @@ SUBSET = [
     # Caches outside the cache framework: sys.monitoring (3.12+) or sizes
     # read per scope; Django's SITE_CACHE and ContentType cache.
     "tests/test_process_caches.py::test_isolated_tests_see_only_their_class_and_leaks_are_named",
-    "tests/test_process_caches.py::test_pytest_isolates_them_too",
 ]
 # The pytest plugin with the pytest-django and pytest-xdist releases that
 # support each combination: serial and two workers, leaks and strict mode.
