@@ -34,6 +34,9 @@ from isolatedtest.outcomes import Leak
 
 _WRAPPER = type(functools.lru_cache(maxsize=None)(len))  # functools._lru_cache_wrapper
 _OWN = ("django.", "isolatedtest.")
+# Where distributions are installed, whatever the interpreter (Debian's
+# dist-packages, user site, other environments on sys.path).
+_INSTALLED_DIR = re.compile(r"[/\\](site|dist)-packages[/\\]")
 _MONITORING = getattr(sys, "monitoring", None)
 
 
@@ -116,7 +119,8 @@ class MemoizedResource(Resource):
         path = getattr(module, "__file__", None)
         if not path or name.startswith(_OWN) or name in ("django", "isolatedtest"):
             return False
-        return not os.path.realpath(path).startswith(self._installed)
+        real = os.path.realpath(path)
+        return not (real.startswith(self._installed) or _INSTALLED_DIR.search(real))
 
     def _in_module(self, module_name: str, module) -> list[Memoized]:
         found = []
