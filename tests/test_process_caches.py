@@ -160,3 +160,13 @@ def test_a_plugin_registers_a_resource_and_a_broken_one_is_named_once(manage):
         "  leak: test fixture_plugin_tests.RegistryTests.test_a_registers: "
         "fixture registry, 1 key"
     ) in run.leak_lines, run.log
+
+
+def test_a_wider_fixture_fills_a_memoized_function_for_its_module(run_pytest):
+    """Set up lazily, inside the first test's setup: the fill is the module's."""
+    run = run_pytest("outside", "-vv", "shop/tests/test_module_fixture.py")
+    assert run.returncode == 0, run.log
+    assert (
+        "  leak: module shop/tests/test_module_fixture.py: memoized "
+        "shop.pricing.vat_rate, filled"
+    ) in run.stdout, run.log
