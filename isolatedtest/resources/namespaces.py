@@ -114,7 +114,11 @@ class Namespace:
         self.run = Frame(None, self._space(materialized=True))
         self.current = self.run
         self._resume: Frame | None = None  # the frame a fixture interrupted
+        # While a wider scope's fixture sets up: what that scope had written,
+        # how often it had been cleared, and what the fixture deleted.
         self._before: set[EntryId] = set()
+        self._clears = 0
+        self._deleted: set[EntryId] = set()
 
     # Scope changes.
 
@@ -146,17 +150,43 @@ class Namespace:
         """Route writes to ``frame`` (an outer scope's) while its fixture sets up."""
         self._resume, self.current = self.current, frame
         self._before = set(frame.written)
+        self._clears = len(frame.space.dead)
 
     def end_fixture(self, frame: Frame) -> None:
-        """Copy what the fixture wrote into the frames inside it already in use."""
+        """Show the frames inside it already in use what the fixture did.
+
+        What it wrote is copied into them; what it deleted is deleted there;
+        if it cleared the store, their generations are emptied too.
+        """
         self.current, self._resume = self._resume, None
-        new = frame.written - self._before
+        cleared = len(frame.space.dead) > self._clears
+        new = set(frame.written) if cleared else frame.written - self._before
+        deleted, self._deleted = self._deleted, set()
         self._before = set()
-        inner = self.current
+        inner, done = self.current, {id(frame.space)}
         while inner is not None and inner is not frame:
-            if inner.space is not frame.space and inner.space.materialized:
-                self._copy(frame.space.live, inner.space.live, new)
+            space = inner.space
+            if id(space) not in done and space.materialized:
+                done.add(id(space))
+                if cleared:
+                    space.dead.append(space.live)
+                    space.live = Generation(self._tag())
+                else:
+                    self._delete(space.live, deleted)
+                self._copy(frame.space.live, space.live, new)
+            inner.written -= deleted
+            if cleared:
+                inner.written.clear()
             inner = inner.parent
+
+    def _delete(self, generation: Generation, entries) -> None:
+        """Delete ``entries`` from ``generation``, where it holds them."""
+        for entry in entries:
+            if generation.keys.pop(entry, None) is None:
+                continue
+            group, key, version = entry
+            with in_generation(generation.tag):
+                generation.writers[group].delete(key, version=version)
 
     def end_run(self) -> list[Outcome]:
         """Delete what the run and the scopes still open hold."""
@@ -345,6 +375,8 @@ class Namespace:
         entry = (instance._isolatedtest_group(), key, _version(instance, version))
         self._space_for(key).live.keys.pop(entry, None)
         self.current.written.discard(entry)
+        if self._resume is not None:  # a wider fixture: narrower scopes too
+            self._deleted.add(entry)
 
     def cleared(self) -> None:
         """Empty the current scope: a fresh generation, the old one to delete."""
