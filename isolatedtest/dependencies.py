@@ -1,6 +1,6 @@
 """Which test depends on cache state which other test leaves behind.
 
-Joins what tests read from outside themselves (``stores/access.py``) with
+Joins what tests read from outside themselves (``resources/access.py``) with
 what tests and classes leave behind (their leaks). Under isolation a read
 of a key that was not there, of a key some other test or class leaves
 behind, is a dependency: without isolation that test would see the
