@@ -34,11 +34,17 @@ class Config:
 
     def persistent_matcher(self) -> re.Pattern[str] | None:
         """Return one regex for all PERSISTENT_KEYS patterns, or None."""
-        if not self.persistent_keys:
-            return None
-        return re.compile(
-            "|".join(fnmatch.translate(pattern) for pattern in self.persistent_keys)
-        )
+        return _matcher(self.persistent_keys)
+
+    def memoized_excluded(self) -> re.Pattern[str] | None:
+        """Return one regex for all MEMOIZED_EXCLUDE patterns, or None."""
+        return _matcher(self.memoized_exclude)
+
+
+def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns))
 
 
 def _string_list(value: object, name: str) -> tuple[str, ...]:

@@ -94,7 +94,7 @@ def _outside(
     factories: dict[str, object] = {
         "sites": installed("django.contrib.sites", SiteCache),
         "contenttypes": installed("django.contrib.contenttypes", ContentTypeCache),
-        "memoized": lambda reset: MemoizedResource(reset, config.memoized_exclude),
+        "memoized": lambda reset: MemoizedResource(reset, config.memoized_excluded()),
     }
     plugins = {point.name: point for point in entry_points(group=ENTRY_POINTS)}
     unknown = sorted(set(off) - set(factories) - set(plugins))

@@ -20,7 +20,6 @@ scope opens and ends.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import gc
 import itertools
@@ -60,13 +59,9 @@ class MemoizedResource(Resource):
     name = "memoized"
     leaves_with_state = True
 
-    def __init__(self, reset: bool, exclude: tuple[str, ...]) -> None:
+    def __init__(self, reset: bool, exclude: re.Pattern[str] | None) -> None:
         self.reset = reset
-        self._exclude = (
-            re.compile("|".join(fnmatch.translate(p) for p in exclude))
-            if exclude
-            else None
-        )
+        self._exclude = exclude  # dotted names left alone
         self._installed = _installed_roots()
         self._seen: set[str] = set()  # modules looked at
         self._by_code: dict[object, list[Memoized]] = {}
@@ -78,17 +73,18 @@ class MemoizedResource(Resource):
         self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
         self._tool: int | None = None  # the sys.monitoring tool, once started
-        self._find(started=False)  # what they hold now is not a test's
 
     def _start(self) -> None:
-        """The run starts (not before: a parallel run's main process runs no test)."""
-        self._find(started=False)  # the test modules, imported since
+        """The run starts (not before: a parallel run's main process runs no test).
+
+        What the functions hold now is not a test's.
+        """
         self._tool = None if _MONITORING is None else _free_tool()
         if self._tool is not None:
-            events = _MONITORING.events
-            _MONITORING.register_callback(self._tool, events.PY_START, self._started)
-            for code in self._by_code:
-                _MONITORING.set_local_events(self._tool, code, events.PY_START)
+            _MONITORING.register_callback(
+                self._tool, _MONITORING.events.PY_START, self._started
+            )
+        self._find(started=False)
         sys.meta_path.insert(0, self._imports)
 
     def _find(self, started: bool = True) -> list[Memoized]:
@@ -110,6 +106,7 @@ class MemoizedResource(Resource):
                 _MONITORING.set_local_events(
                     self._tool, code, _MONITORING.events.PY_START
                 )
+                continue
             self._watched.append(found)
             self._entries.append(_entries(found.function))
             self._sizes.append(len(self._entries[-1]) if not started else 0)
@@ -146,9 +143,7 @@ class MemoizedResource(Resource):
         charged = not scope.exempt
         if not charged:  # its class keeps what an exempt test fills, uncharged
             scope = scope.parent
-        filled = scope.state[self.slot]
-        if filled is None:
-            filled = scope.state[self.slot] = {}
+        filled = self._filled(scope)
         for memoized in self._by_code.get(code, ()):
             if memoized not in filled:
                 filled[memoized] = (memoized.function.cache_info().currsize, charged)
@@ -160,9 +155,7 @@ class MemoizedResource(Resource):
         self.enters = True
         self.engine.refresh()
         # And when this scope ends, if that comes first.
-        scope = self._fixture or self.engine.current
-        if scope.state[self.slot] is None:
-            scope.state[self.slot] = {}
+        self._filled(self._fixture or self.engine.current)
 
     def enter(self, scope: Scope) -> None:
         if scope.parent is None:
@@ -185,10 +178,7 @@ class MemoizedResource(Resource):
         """Charge ``scope`` with the new functions already filled on import."""
         for memoized in self._find():
             if memoized.function.cache_info().currsize and scope is not None:
-                state = scope.state[self.slot]
-                if state is None:
-                    state = scope.state[self.slot] = {}
-                state[memoized] = (0, not scope.exempt)
+                self._filled(scope)[memoized] = (0, not scope.exempt)
 
     def _poll(self, scope: Scope | None) -> None:
         """Without monitoring: note in ``scope`` each function whose size changed.
@@ -204,12 +194,17 @@ class MemoizedResource(Resource):
         if scope is not None:
             for index, (now, before) in enumerate(zip(sizes, self._sizes, strict=True)):
                 if now != before:
-                    state = scope.state[self.slot]
-                    if state is None:
-                        state = scope.state[self.slot] = {}
-                    memoized = self._watched[index]
-                    state.setdefault(memoized, (before, not scope.exempt))
+                    self._filled(scope).setdefault(
+                        self._watched[index], (before, not scope.exempt)
+                    )
         self._sizes = sizes
+
+    def _filled(self, scope: Scope) -> dict:
+        """Return ``scope``'s {Memoized: (size before, charged)}, made if need be."""
+        filled = scope.state[self.slot]
+        if filled is None:
+            filled = scope.state[self.slot] = {}
+        return filled
 
     def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
         if self._tool is None:
