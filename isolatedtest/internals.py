@@ -15,8 +15,12 @@ name                                          used for, and the tests guarding i
 ``_locks`` (this module)                      (tests/test_engine.py, every run)
 ``caches._connections`` (this module)         the instances made so far
                                               (tests/test_shared_servers.py)
-``unittest.suite._ErrorHolder`` (this         a failed setUpClass/setUpModule
-module)                                       (tests/test_class_setup_edges.py)
+``TestSuite._handleModuleFixture``,           where a module's and a class's
+``_handleModuleTearDown``,                    setups begin (tests/test_lifecycle.py,
+``_handleClassSetUp`` (``result.py``)         tests/test_class_setup_edges.py)
+``TestCase._classSetupFailed``,               a failed setUpClass/setUpModule
+``TestResult._moduleSetUpFailed`` (this       (tests/test_class_setup_edges.py)
+module)
 ``TestCase._testMethodName``                  ``@no_isolation`` on a method
 (``result.py``)                               (tests/test_no_isolation_decorator.py)
 ``FileBasedCache._cull``,                     culling within a generation
@@ -36,7 +40,6 @@ module)                                       (tests/test_class_setup_edges.py)
 
 from __future__ import annotations
 
-import unittest
 from collections.abc import Iterator
 
 from django.core.cache import caches
@@ -56,8 +59,11 @@ def made_caches() -> Iterator[tuple[str, object]]:
             yield alias, instance
 
 
-def is_class_setup_error(test: object) -> bool:
-    """Whether unittest reports a setUpClass or setUpModule that did not finish."""
-    return isinstance(
-        test, unittest.suite._ErrorHolder
-    ) and test.description.startswith(("setUpClass", "setUpModule"))
+def class_setup_failed(cls: type) -> bool:
+    """Whether unittest's suite saw ``cls``'s setUpClass fail (or skip)."""
+    return getattr(cls, "_classSetupFailed", False)
+
+
+def module_setup_failed(result: object) -> bool:
+    """Whether unittest's suite saw the current module's setUpModule fail."""
+    return getattr(result, "_moduleSetUpFailed", False)

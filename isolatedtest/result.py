@@ -1,21 +1,29 @@
-"""The unittest layer: open and close isolation scopes from the TestResult.
+"""The unittest layer: open and close isolation scopes from the suite and the result.
 
-Hooking the result rather than a base class covers every test whatever its
-class. ``startTest`` opens the test's scope and, for the first test of each
-class run, registers ``cls.addClassCleanup`` (which runs after
-tearDownClass). The test's scope closes in ``stopTest``, which unittest calls
-after tearDown and after every cleanup; with ``--strict`` it closes in a
-``test.addCleanup`` registered at ``startTest`` instead, the last cleanup to
-run, so that a leak can fail the test. (A cleanup costs unittest about 2 µs
-per test, which is why it is kept for --strict.)
+unittest runs a module's and a class's fixtures from its ``TestSuite``
+(``setUpModule``, ``setUpClass``, ``tearDownClass``, class and module
+cleanups), and each test through its ``TestResult``. ``IsolatingSuite``
+tells the result when a module or a class begins, before its setup runs; the
+result opens its scope and registers the scope's end as the module's or
+class's first cleanup, so that it runs last (cleanups run last-in,
+first-out), after every cleanup the setup registered (``addClassCleanup``,
+``enterClassContext``, ``addModuleCleanup``). A test's scope opens in
+``startTest`` and closes in ``stopTest``, after tearDown and every cleanup;
+with ``--strict`` it closes in a ``test.addCleanup`` registered at
+``startTest`` instead, the last cleanup to run, so that a leak can fail the
+test. (A cleanup costs unittest about 2 µs per test, which is why it is kept
+for --strict.) Hooking the suite and the result rather than a base class
+covers every test whatever its class.
 """
 
 from __future__ import annotations
 
+import functools
 import unittest
+from collections.abc import Callable
 
 from isolatedtest.engine import TEST, Engine
-from isolatedtest.internals import is_class_setup_error
+from isolatedtest.internals import class_setup_failed, module_setup_failed
 from isolatedtest.ledger import Charge, Ledger
 from isolatedtest.outcomes import Outcome
 from isolatedtest.session import Session
@@ -25,6 +33,7 @@ __unittest = True
 
 EXEMPT_ATTRIBUTE = "_isolatedtest_exempt"
 CLASS = "class"
+MODULE = "module"
 LEAK_EVENT = "addIsolationLeak"
 
 
@@ -44,19 +53,46 @@ def no_isolation(test_item):
 _exempt_names: set[str] = set()
 
 
-def start(engine: Engine) -> None:
-    """Start a run: its scope, and the first class's (open before its setup)."""
-    engine.start_run()
-    engine.open(CLASS)
+class IsolatingSuite(unittest.TestSuite):
+    """A TestSuite that tells the result where modules and classes begin.
+
+    unittest's suite runs the fixtures (these are its methods, listed in
+    ``internals.py``); the result it runs them for opens the scopes, if it
+    is an ``IsolatingResult``.
+    """
+
+    _entering: str | None = None  # the module whose setup comes next
+
+    def _handleModuleFixture(self, test, result):
+        # unittest ends the previous module (_handleModuleTearDown) only when
+        # the module changes: the new one's scope opens right after that.
+        if getattr(result, "engine", None) is not None:
+            self._entering = type(test).__module__
+        try:
+            super()._handleModuleFixture(test, result)
+        finally:
+            self._entering = None
+
+    def _handleModuleTearDown(self, result):
+        super()._handleModuleTearDown(result)
+        if self._entering is not None:
+            unittest.addModuleCleanup(result.start_module(self._entering))
+            self._entering = None
+
+    def _handleClassSetUp(self, test, result):
+        if getattr(result, "engine", None) is not None:
+            cls = type(test)
+            end = result.start_class(cls)
+            if end is not None:
+                cls.addClassCleanup(end)
+        super()._handleClassSetUp(test, result)
 
 
 class IsolatingResult:
     """A TestResult whose callbacks open and close the engine's scopes.
 
-    The engine's current scope is, between classes, the next class's: it
-    opened when the previous class ended, so that the class's setup
-    (setUpClass, setUpTestData, setUpModule) writes in it. Without an
-    engine (a parallel run's main process) it only passes events on.
+    Without an engine (a parallel run's main process) it only passes events
+    on.
     """
 
     engine: Engine | None = None
@@ -64,7 +100,8 @@ class IsolatingResult:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._class: type | None = None
+        self._class: type | None = None  # whose scope is open
+        self._tested: type | None = None  # the class of the last test started
         self._class_passive = False
         self._exempt: frozenset[str] | None = None  # the class's exempt methods
         self._open = False  # a test's scope is open
@@ -78,13 +115,55 @@ class IsolatingResult:
         """Keep what a scope left (or send it to the main process)."""
         raise NotImplementedError
 
+    # The suite's calls: a module or class is about to set up.
+
+    def start_module(self, name: str) -> Callable[[], None]:
+        """Open a module's scope; return its end, the module's first cleanup."""
+        self.engine.open(MODULE, name)
+        return functools.partial(self._end_scope, MODULE, name, None, False)
+
+    def start_class(self, cls: type) -> Callable[[], None] | None:
+        """Open a class's scope, unless unittest skips it or has it open."""
+        if (
+            cls is self._class
+            or getattr(cls, "__unittest_skip__", False)
+            or module_setup_failed(self)
+            or not hasattr(cls, "addClassCleanup")
+        ):
+            return None
+        self._class = cls
+        name = class_name(cls)
+        # An exempt class's tests share its scope; it is undone, uncharged.
+        exempt = getattr(cls, EXEMPT_ATTRIBUTE, False)
+        self.engine.open(CLASS, name)
+        return functools.partial(self._end_scope, CLASS, name, cls, exempt)
+
+    def _end_scope(self, kind: str, name: str, cls: type | None, exempt: bool) -> None:
+        """Close a module's or class's scope, after its other cleanups.
+
+        A setup that failed reports its error: its writes are undone, not
+        also charged.
+        """
+        if cls is not None and cls is self._class:
+            self._class = None
+        failed = class_setup_failed(cls) if cls else module_setup_failed(self)
+        outcomes = self.engine.close(report=not (failed or exempt))
+        if outcomes:
+            self._charge(kind, name, outcomes, AssertionError)
+
+    # The tests.
+
     def startTest(self, test):
         super().startTest(test)
         if self.engine is None:
             return
         cls = type(test)
-        if cls is not self._class:
-            self._start_class(cls)
+        if cls is not self._tested:
+            self._tested = cls
+            # A skipped class runs neither its setup nor its class cleanups.
+            exempt = getattr(cls, EXEMPT_ATTRIBUTE, False)
+            self._class_passive = exempt or getattr(cls, "__unittest_skip__", False)
+            self._exempt = None if self._class_passive else _exempt_methods(cls)
         if self._class_passive:
             return
         exempt = self._exempt is not None and test._testMethodName in self._exempt
@@ -104,48 +183,12 @@ class IsolatingResult:
                 self.record((TEST, test.id() if self._named_leaks else "", outcomes))
         super().stopTest(test)
 
-    def addError(self, test, err):
-        if self.engine is not None and is_class_setup_error(test):
-            self._class_setup_failed()
-        super().addError(test, err)
-
-    def addSkip(self, test, reason):
-        if self.engine is not None and is_class_setup_error(test):
-            self._class_setup_failed()
-        super().addSkip(test, reason)
-
-    def _class_setup_failed(self) -> None:
-        """Undo what a failed setUpClass wrote: no test of it will run."""
-        self.engine.close(report=False)
-        self.engine.open(CLASS)
-        self._class = None
-
-    def _start_class(self, cls: type) -> None:
-        self._class = cls
-        # A skipped class runs neither its setup nor its class cleanups.
-        self._class_passive = getattr(cls, "__unittest_skip__", False)
-        if self._class_passive:
-            return
-        self.engine.current.name = class_name(cls)
-        exempt = getattr(cls, EXEMPT_ATTRIBUTE, False)
-        self._class_passive = exempt
-        self._exempt = None if exempt else _exempt_methods(cls)
-        cls.addClassCleanup(self._end_class, cls, exempt)
-
     def _close_test(self, test: unittest.TestCase) -> None:
         """The --strict cleanup: a leak fails the test."""
         self._open = False
         outcomes = self.engine.close()
         if outcomes:
             self._charge(TEST, test.id(), outcomes, test.failureException)
-
-    def _end_class(self, cls: type, exempt: bool) -> None:
-        if self._class is cls:
-            self._class = None
-        outcomes = self.engine.close(report=not exempt)
-        self.engine.open(CLASS)
-        if outcomes:
-            self._charge(CLASS, class_name(cls), outcomes, AssertionError)
 
     def _charge(
         self, scope: str, name: str, outcomes: list[Outcome], failure: type[Exception]
@@ -200,5 +243,5 @@ class WorkerResultMixin(IsolatingResult):
     def record(self, charge: Charge) -> None:
         # The main process knows the test from the event's index.
         scope, name, outcomes = charge
-        name = name if scope == CLASS else None
+        name = None if scope == TEST else name
         self.events.append((LEAK_EVENT, self.test_index, scope, name, outcomes))

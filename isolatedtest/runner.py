@@ -16,6 +16,7 @@ import multiprocessing.util
 import os
 import signal
 import sys
+import unittest
 
 from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
@@ -24,7 +25,11 @@ from isolatedtest.conf import run_id
 from isolatedtest.engine import Engine
 from isolatedtest.options import OPTIONS, Options, add_arguments, resolve
 from isolatedtest.resources.adoption import forget_all
-from isolatedtest.result import IsolationResultMixin, WorkerResultMixin, start
+from isolatedtest.result import (
+    IsolatingSuite,
+    IsolationResultMixin,
+    WorkerResultMixin,
+)
 from isolatedtest.session import Session
 
 WORKER_OPTIONS_ENV = "ISOLATEDTEST_WORKER_OPTIONS"
@@ -87,6 +92,8 @@ class IsolationRunnerMixin:
         session = self.isolation
         if isinstance(suite, ParallelTestSuite):
             options = {o.name: getattr(session.options, o.name) for o in OPTIONS}
+            for subsuite in suite.subsuites:
+                isolating_suite(subsuite)
             suite.isolation_options = {
                 **options,
                 "run_id": self._run_id,
@@ -95,7 +102,8 @@ class IsolationRunnerMixin:
             }
             result = super().run_suite(suite, **kwargs)
         else:
-            start(self._engine)
+            isolating_suite(suite)
+            self._engine.start_run()
             self._serial = True
             try:
                 result = super().run_suite(suite, **kwargs)
@@ -137,8 +145,23 @@ def isolated_parallel_suite(suite_class: type) -> type:
     return type(
         f"Isolated{suite_class.__name__}",
         (IsolatedParallelSuiteMixin, suite_class),
-        {"runner_class": _composed_runner(suite_class.runner_class)},
+        {"runner_class": _composed(suite_class.runner_class, WorkerRunnerMixin)},
     )
+
+
+def isolating_suite(suite: unittest.TestSuite) -> unittest.TestSuite:
+    """Make ``suite``, and every suite in it, tell the result where fixtures begin.
+
+    Their classes get ``IsolatingSuite`` mixed in, in place: the runner
+    holds the suite, and a copy would keep every test alive until the run
+    ends.
+    """
+    suites = [suite]
+    while suites:
+        current = suites.pop()
+        current.__class__ = _composed(type(current), IsolatingSuite)
+        suites += [test for test in current if isinstance(test, unittest.TestSuite)]
+    return suite
 
 
 # Worker side. Each worker process builds its own engine once, in its pool
@@ -165,7 +188,7 @@ def _init_worker(*args, **kwargs) -> None:
     _worker_engine = _worker_session.build(run)
     if forked:
         _worker_engine.start_worker()
-    start(_worker_engine)
+    _worker_engine.start_run()
     # Remove the worker's remaining keys from shared servers when it exits.
     multiprocessing.util.Finalize(None, _worker_engine.end_run, exitpriority=10)
 
@@ -208,27 +231,31 @@ def _worker_result(base: type) -> type:
     return _worker_results[base]
 
 
-# The composed runner classes: ParallelTestSuite hands its runner_class to
-# the workers pickled, that is by name, so each has one in this module.
-_RUNNER = "IsolatingRunner_"
+# Composed classes (workers' runners, suites): ParallelTestSuite hands its
+# runner_class and subsuites to the workers pickled, that is by name, so each
+# has one in this module.
+_COMPOSED = "Isolating_"
 
 
-def _composed_runner(base: type) -> type:
-    path = f"{base.__module__}:{base.__qualname__}"
-    return getattr(sys.modules[__name__], _RUNNER + path.encode().hex())
+def _composed(base: type, mixin: type) -> type:
+    """Return the class made of ``mixin`` and ``base``, by a name in this module."""
+    if issubclass(base, mixin):
+        return base
+    path = f"{mixin.__name__}:{base.__module__}:{base.__qualname__}"
+    return getattr(sys.modules[__name__], _COMPOSED + path.encode().hex())
 
 
 def __getattr__(name: str) -> type:
-    """Make a composed runner class on first use (in a spawned worker too)."""
-    if not name.startswith(_RUNNER):
+    """Make a composed class on first use (in a spawned worker too)."""
+    if not name.startswith(_COMPOSED):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, qualname = bytes.fromhex(name[len(_RUNNER) :]).decode().partition(":")
+    path = bytes.fromhex(name[len(_COMPOSED) :]).decode()
+    mixin_name, module, qualname = path.split(":")
+    mixin = {m.__name__: m for m in (WorkerRunnerMixin, IsolatingSuite)}[mixin_name]
     base = importlib.import_module(module)
     for part in qualname.split("."):
         base = getattr(base, part)
-    composed = type(
-        name, (WorkerRunnerMixin, base), {"__module__": __name__, "__qualname__": name}
-    )
+    composed = type(name, (mixin, base), {"__module__": __name__, "__qualname__": name})
     globals()[name] = composed
     return composed
 

@@ -258,6 +258,44 @@ def test_a_subclass_that_keeps_its_data_elsewhere_is_named_at_start(manage):
     assert "Ran " not in strict.stderr, strict.log
 
 
+OWN_STORE = {
+    "own": {"BACKEND": "basicapp.backends.OwnStoreCache", "LOCATION": "basic-own"}
+}
+
+
+def test_a_subclass_whose_instances_keep_their_data_elsewhere_is_named_at_start(
+    manage,
+):
+    # It overrides no data method: only its instances show where data goes.
+    run = manage(
+        "basic",
+        "isolatedtest",
+        f"{OPTIONS_MODULE}.OptionTests.test_plain",
+        env={"FIXTURE_EXTRA_CACHES": OWN_STORE},
+    )
+    assert run.returncode == 0, run.log
+    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "isolatedtest: WARNING: cache alias 'own' uses basicapp.backends."
+        "OwnStoreCache, a LocMemCache whose instances keep their data in dicts "
+        "of their own, not LocMemCache's: what they keep there is NOT isolated "
+        "between tests. Silence this with ISOLATEDTEST = {'EXCLUDE_ALIASES': "
+        "['own']}."
+    ], run.log
+    strict = manage(
+        "basic",
+        "isolatedtest",
+        f"{OPTIONS_MODULE}.OptionTests.test_plain",
+        "--strict",
+        env={"FIXTURE_EXTRA_CACHES": OWN_STORE},
+    )
+    assert strict.returncode == 1, strict.log
+    assert strict.stderr.startswith(
+        "CommandError: cache alias 'own' uses basicapp.backends.OwnStoreCache, a "
+        "LocMemCache whose instances keep their data in dicts of their own"
+    ), strict.log
+
+
 def test_excluding_an_unsupported_alias_silences_the_warning_and_strict(manage):
     run = manage(
         "basic",

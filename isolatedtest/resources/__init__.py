@@ -18,13 +18,20 @@ from collections.abc import Callable
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
 
 from isolatedtest.backends import backend_class, covered, is_redis, partial_cover
 from isolatedtest.conf import Config, ConfigurationError
 from isolatedtest.engine import Resource
+from isolatedtest.internals import locmem_stores
 from isolatedtest.outcomes import BadLocation, BrokenResource, Unsupported
 
 PARTIAL_EFFECT = "what they keep elsewhere is NOT isolated between tests"
+OWN_STORE = (
+    "a LocMemCache whose instances keep their data in dicts of their own, not "
+    "LocMemCache's"
+)
+OWN_EFFECT = "what they keep there is NOT isolated between tests"
 ENTRY_POINTS = "isolatedtest.resources"
 Problem = Unsupported | BadLocation | BrokenResource
 
@@ -61,6 +68,8 @@ def build(
             unsupported.append(
                 Unsupported(alias, backend, partial_cover(cls), PARTIAL_EFFECT)
             )
+        elif issubclass(cls, LocMemCache) and not keeps_locmem_stores(cls, params):
+            unsupported.append(Unsupported(alias, backend, OWN_STORE, OWN_EFFECT))
     resources: list[Resource] = [
         LocMemResource(config, reset, named),
         SharedResource(config, reset, run_id),
@@ -77,6 +86,27 @@ def build(
     if dependencies:
         resources.append(AccessResource(config, reset))
     return resources, unsupported + broken
+
+
+def keeps_locmem_stores(cls: type, params: dict) -> bool:
+    """Whether a LocMemCache subclass's instances keep their data in LocMem's stores.
+
+    Those are the stores ``locmem.py`` snapshots. Only an instance tells:
+    its ``__init__`` may rebind them. One is made, as the cache handler
+    would, and dropped; it contacts nothing.
+    """
+    if cls is LocMemCache:
+        return True
+    location = params.get("LOCATION", "")
+    options = {k: v for k, v in params.items() if k not in ("BACKEND", "LOCATION")}
+    try:
+        instance = cls(location, options)
+    except Exception:  # its tests will meet the same error
+        return True
+    stores, expiries, _ = locmem_stores()
+    return getattr(instance, "_cache", None) is stores.get(location) and getattr(
+        instance, "_expire_info", None
+    ) is expiries.get(location)
 
 
 def _outside(

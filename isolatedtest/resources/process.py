@@ -11,6 +11,8 @@ packages build theirs on ``SnapshotResource`` (see the README).
 
 from __future__ import annotations
 
+from django.apps import apps
+
 from isolatedtest.engine import Resource, Scope
 from isolatedtest.outcomes import Leak
 
@@ -100,41 +102,55 @@ class SiteCache(SnapshotResource):
     """``django.contrib.sites``' ``SITE_CACHE``: Site objects by id and by host.
 
     ``Site.objects.clear_cache()`` rebinds the module's dict, so the current
-    one is read each time.
+    one is read each time. Until Django's apps are loaded (a fixture may
+    call ``django.setup()``), the model's module cannot be imported, and no
+    Site can be cached.
     """
 
     name = "SITE_CACHE"
+    _module = None
 
-    def __init__(self, reset: bool) -> None:
-        super().__init__(reset)
-        from django.contrib.sites import models
+    def _sites(self):
+        if self._module is None and apps.ready:
+            from django.contrib.sites import models
 
-        self._module = models
+            self._module = models
+        return self._module
 
     def capture(self) -> dict:
-        return dict(self._module.SITE_CACHE)
+        module = self._module or self._sites()
+        return dict(module.SITE_CACHE) if module is not None else {}
 
     def restore(self, saved: dict) -> None:
-        cache = self._module.SITE_CACHE
-        cache.clear()
-        cache.update(saved)
+        module = self._module or self._sites()
+        if module is not None:
+            module.SITE_CACHE.clear()
+            module.SITE_CACHE.update(saved)
 
 
 class ContentTypeCache(SnapshotResource):
-    """The ContentType manager's cache: {database: {(app_label, model) or id: row}}."""
+    """The ContentType manager's cache: {database: {(app_label, model) or id: row}}.
+
+    Read once Django's apps are loaded, as ``SiteCache``.
+    """
 
     name = "ContentType cache"
+    _cache = None
 
-    def __init__(self, reset: bool) -> None:
-        super().__init__(reset)
-        from django.contrib.contenttypes.models import ContentType
+    def _rows(self) -> dict | None:
+        if self._cache is None and apps.ready:
+            from django.contrib.contenttypes.models import ContentType
 
-        self._cache = ContentType.objects._cache
+            self._cache = ContentType.objects._cache
+        return self._cache
 
     def capture(self) -> dict:
+        cache = self._cache if self._cache is not None else self._rows()
+        if not cache:
+            return {}
         return {
             (database, key): row
-            for database, rows in self._cache.items()
+            for database, rows in cache.items()
             for key, row in rows.items()
         }
 
@@ -143,7 +159,10 @@ class ContentTypeCache(SnapshotResource):
         return f"{database}: {'.'.join(key) if isinstance(key, tuple) else key}"
 
     def restore(self, saved: dict) -> None:
-        for rows in self._cache.values():
+        cache = self._cache if self._cache is not None else self._rows()
+        if cache is None:
+            return
+        for rows in cache.values():
             rows.clear()
         for (database, key), row in saved.items():
-            self._cache.setdefault(database, {})[key] = row
+            cache.setdefault(database, {})[key] = row

@@ -35,6 +35,18 @@ class ThreadLocalCache(LocMemCache):
         self._data()[self.make_key(key, version)] = value
 
 
+class OwnStoreCache(LocMemCache):
+    """A LocMemCache that only overrides ``__init__``: its data in dicts of its own.
+
+    django-cache-memoize's test backend does this, per thread.
+    """
+
+    def __init__(self, name, params):
+        super().__init__(name, params)
+        self._cache = {}
+        self._expire_info = {}
+
+
 class RemoteApiCache(BaseCache):
     """A backend isolatedtest knows nothing about (it would call a remote API).
 
