@@ -1,31 +1,169 @@
-"""The isolation engine: one stack of nested scopes, and the resources that follow it.
+"""The isolation engine: one stack of nested scopes, the rules, and the resources.
 
-A scope is a run, a class or a test under unittest; a session, package,
+A scope is a run, module, class or test under unittest; a session, package,
 directory, module, class or test under pytest. Each scope sees what the
 scopes around it left; what it changes is undone when it ends (when
 isolating), and what it leaves is its leak. A front end opens and closes
 scopes as its framework's events come; the engine tells every resource, in
-order, and collects what they report. A resource never sees another's
-state, and never lets an exception escape into a test: a resource that
-fails becomes a ``ResetFailure`` to report.
+order, and collects what they report.
 
+The rules live here, once, for every resource (the model is Django's
+``TestCase``: one rule for atomic blocks, each database only saving,
+rolling back and releasing):
+
+- **What is a leak** (``change``): an entry whose value when its scope ends
+  differs from its value when the scope opened, absence included: added,
+  changed or deleted. A resource only reads both values (``Changes``).
+- **Who receives a write** (``Engine.receiver``): the current scope, or the
+  wider scope whose fixture is setting up inside it.
+- **What an exempt scope leaves**: its parent keeps it, uncharged
+  (``Resource.hand_over``), and undoes it when it ends.
+- **What a wider scope's fixture does to the scopes open inside it**
+  (``Resource.end_fixture``): they see it at once, and it is not theirs.
+
+A resource never sees another's state, and never lets an exception escape
+into a test: a resource that fails becomes a ``ResetFailure`` to report.
 Scopes keep each resource's per-scope state (``Scope.state``, one slot per
 resource), so the nesting lives here, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from isolatedtest.outcomes import Outcome, ResetFailure
+from isolatedtest.outcomes import Leak, Outcome, PendingLeak, ResetFailure
 
 TEST = "test"
+ADDED, CHANGED, DELETED = "added", "changed", "deleted"
+
+
+class _Marker:
+    """A value that is no value; the same object after pickling (workers' leaks)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+ABSENT = _Marker("ABSENT")  # no entry: before a scope wrote it, after it deleted it
+PRESENT = _Marker("PRESENT")  # an entry whose value is not known, only that it is
+
+
+# Values that stand for a verdict already given (``Entries.decided``).
+_AS = {ADDED: (ABSENT, PRESENT), DELETED: (PRESENT, ABSENT), CHANGED: (0, 1)}
+
+
+def change(before: object, after: object) -> str | None:
+    """The one leak rule: how an entry differs from when its scope opened.
+
+    Values are what a resource reads (pickled bytes, a Redis DUMP, an
+    object); an entry put back as it was is no leak.
+    """
+    if before is ABSENT:
+        return None if after is ABSENT else ADDED
+    if after is ABSENT:
+        return DELETED
+    if before is after or after is PRESENT:
+        return None if before is after else CHANGED
+    try:
+        return None if before == after else CHANGED
+    except Exception:  # an object that cannot be compared has changed
+        return CHANGED
+
+
+class Changes(PendingLeak):
+    """The entries a scope changed in one place: each one's value before and now.
+
+    A resource reads them (``entries``, cheaply, at the scope's end); the
+    rule (``change``) decides, when the leak is reported or counted, which
+    are leaks. ``place`` identifies where they live, for the entries an
+    exempt scope handed over (``skip``). ``origin``: (alias, BACKEND,
+    LOCATION, kind) for the report.
+    """
+
+    __slots__ = ("origin", "place", "skip")
+    # What a Leak calls its entries: "keys", a cache object's "attributes",
+    # or "" (unnamed: a memoized function's entries).
+    names_as = "keys"
+
+    def __init__(self, origin: tuple[str, str, str, str], place: object) -> None:
+        self.origin = origin
+        self.place = place
+        self.skip: frozenset = frozenset()
+
+    def entries(self) -> Iterable[tuple[object, object, object]]:
+        """Yield (raw key, value when the scope opened, value now)."""
+        raise NotImplementedError
+
+    def label(self, raw) -> str | None:
+        """Return how reports name an entry; None to leave it out (persistent)."""
+        return str(raw)
+
+    def verdicts(self) -> list[tuple[object, str]]:
+        """Return (raw key, change) of each entry the rule calls a leak."""
+        skip = self.skip
+        return [
+            (raw, found)
+            for raw, before, after in self.entries()
+            if raw not in skip and (found := change(before, after)) is not None
+        ]
+
+    def resolve(self) -> Leak | None:
+        names, changes = [], []
+        for raw, found in self.verdicts():
+            name = self.label(raw)
+            if name is not None:
+                names.append(name)
+                changes.append(found)
+        if not names:
+            return None
+        return self.leak(tuple(names), tuple(changes))
+
+    def leak(self, names: tuple[str, ...], changes: tuple[str, ...]) -> Leak:
+        alias, backend, location, kind = self.origin
+        order = sorted(range(len(names)), key=names.__getitem__)
+        names = tuple(names[i] for i in order)
+        changes = tuple(changes[i] for i in order)
+        keys = names if self.names_as == "keys" else ()
+        attributes = names if self.names_as == "attributes" else ()
+        return Leak(alias, backend, location, keys, attributes, kind, changes)
+
+    def count(self) -> tuple[str, int] | None:
+        found = len(self.verdicts())
+        return (self.origin[0] or self.origin[2], found) if found else None
+
+
+class Entries(Changes):
+    """Changes whose entries were read when the scope ended: {raw: (before, now)}."""
+
+    __slots__ = ("found",)
+
+    def __init__(self, origin: tuple[str, str, str, str], place, found: dict) -> None:
+        super().__init__(origin, place)
+        self.found = found
+
+    @classmethod
+    def decided(cls, origin, place, found: dict) -> Entries:
+        """Judge now, keeping no value: values that must not outlive the scope."""
+        verdicts = {raw: change(*values) for raw, values in found.items()}
+        return cls(origin, place, {raw: _AS[v] for raw, v in verdicts.items() if v})
+
+    def entries(self):
+        for raw, (before, after) in self.found.items():
+            yield raw, before, after
 
 
 class Scope:
     """One open scope: what it is, where it is, and each resource's state for it."""
 
-    __slots__ = ("exempt", "kind", "name", "parent", "state")
+    __slots__ = ("exempt", "kind", "name", "parent", "state", "uncharged")
 
     def __init__(
         self, kind: str, parent: Scope | None, slots: int, exempt: bool = False
@@ -33,8 +171,9 @@ class Scope:
         self.kind = kind
         self.name = ""  # the test id or dotted path, once known
         self.parent = parent
-        self.exempt = exempt  # its writes stay in its parent, uncharged
+        self.exempt = exempt  # what it leaves, its parent keeps uncharged
         self.state: list = [None] * slots
+        self.uncharged: dict[object, set] | None = None  # {place: raw keys}
 
     def __repr__(self) -> str:
         return f"Scope({self.kind!r}, {self.name!r})"
@@ -46,11 +185,13 @@ class Scope:
 class Resource:
     """A place where state a test can leave lives, following the engine's scopes.
 
-    Each method has a no-op default, and the engine calls only the ones a
-    resource overrides. ``slot`` is the index of this resource's state in
-    every ``Scope.state``; a resource that sets ``leaves_with_state`` is
-    told of a scope's end only if it keeps state in that scope. ``engine``
-    is the engine driving it (its ``current`` scope).
+    A resource does I/O only: it captures and restores, or routes keys into
+    a scope's namespace; the engine decides what that means. Each method
+    has a no-op default, and the engine calls only the ones a resource
+    overrides. ``slot`` is the index of this resource's state in every
+    ``Scope.state``; a resource that sets ``leaves_with_state`` is told of
+    a scope's end only if it keeps state in that scope. ``engine`` is the
+    engine driving it (its ``current`` scope, its ``receiver``).
     """
 
     slot = 0
@@ -64,29 +205,42 @@ class Resource:
     def enter(self, scope: Scope) -> None:
         """A scope opens inside ``scope.parent`` (the current one)."""
 
-    def leave(self, scope: Scope, report: bool) -> list[Outcome] | None:
-        """``scope`` closes: return its leaks; undo its changes when isolating."""
+    def leave(self, scope: Scope, restore: bool) -> list[Outcome] | None:
+        """``scope`` closes: return its ``Changes``; with ``restore``, undo them."""
+
+    def hand_over(self, scope: Scope) -> None:
+        """``scope`` (exempt) closed unrestored: its parent keeps what it did."""
 
     def begin_fixture(self, scope: Scope) -> None:
         """What follows is ``scope``'s (a wider scope's fixture sets up)."""
 
-    def end_fixture(self, scope: Scope) -> None:
-        """The fixture is set up: the scopes inside ``scope`` see what it did."""
+    def end_fixture(self, scope: Scope, inner: list[Scope]) -> list[Outcome] | None:
+        """The fixture is set up: ``inner`` (open inside ``scope``) see what it did.
+
+        What it did is ``scope``'s, not theirs: their values from before are
+        rebased on it.
+        """
 
     def end_run(self) -> list[Outcome] | None:
         """The run ends: remove what it still holds in shared places."""
 
 
 class Engine:
-    """The stack of open scopes of one process, and the resources it drives."""
+    """The stack of open scopes of one process, and the resources it drives.
 
-    def __init__(self, resources: Sequence[Resource]) -> None:
+    ``reset``: whether a scope's changes are undone when it ends (not with
+    --no-isolation).
+    """
+
+    def __init__(self, resources: Sequence[Resource], reset: bool = True) -> None:
         self.resources = tuple(resources)
+        self.reset = reset
         for slot, resource in enumerate(self.resources):
             resource.slot = slot
             resource.engine = self
         self.run = Scope("run", None, len(self.resources))
         self.current = self.run
+        self.fixture: Scope | None = None  # the wider scope setting a fixture up
         self._failures: list[Outcome] = []  # of resources entering a scope
         # Bound once, for the resources that do something: these run for
         # every test.
@@ -104,6 +258,10 @@ class Engine:
             for resource in self.resources
             if resource.enters and _does("enter", resource)
         )
+
+    def receiver(self) -> Scope:
+        """Return the scope a write made now belongs to."""
+        return self.fixture or self.current
 
     def start_run(self) -> None:
         """Open the run's scope: every resource enters it."""
@@ -126,30 +284,70 @@ class Engine:
         return scope
 
     def close(self, report: bool = True) -> list[Outcome]:
-        """Close the current scope: return its leaks (and failed resets)."""
+        """Close the current scope: return its leaks (and failed resets).
+
+        An exempt scope is not undone: its parent keeps what it changed,
+        uncharged, and undoes it when it ends.
+        """
         scope = self.current
         self.current = scope.parent
         outcomes: list[Outcome] = []
         if self._failures:
             outcomes, self._failures = self._failures, []
         state = scope.state
+        restore = self.reset and not scope.exempt
         for slot, leave, with_state in self._leaves:
             if with_state and state[slot] is None:
                 continue
             try:
-                found = leave(scope, report)
+                found = leave(scope, restore)
             except Exception as error:
                 self._failed(leave, error, outcomes)
                 continue
             if found:
                 outcomes += found
+        if scope.exempt:
+            return self._hand_over(scope, outcomes)
+        if not outcomes:
+            return outcomes
+        if not report:
+            return [o for o in outcomes if not isinstance(o, Changes)]
+        if scope.uncharged:
+            for outcome in outcomes:
+                if isinstance(outcome, Changes) and outcome.place in scope.uncharged:
+                    outcome.skip = frozenset(scope.uncharged[outcome.place])
         return outcomes
 
+    def _hand_over(self, scope: Scope, outcomes: list[Outcome]) -> list[Outcome]:
+        """Let ``scope``'s parent keep what it changed, uncharged."""
+        parent = scope.parent
+        kept = []
+        for outcome in outcomes:
+            if not isinstance(outcome, Changes):
+                kept.append(outcome)
+                continue
+            if parent.uncharged is None:
+                parent.uncharged = {}
+            places = parent.uncharged.setdefault(outcome.place, set())
+            places.update(raw for raw, _ in outcome.verdicts())
+        if self.reset:
+            self._each(lambda resource: resource.hand_over(scope), kept)
+        return kept
+
     def begin_fixture(self, scope: Scope) -> None:
+        """What follows is ``scope``'s: a wider scope's fixture sets up."""
+        self.fixture = scope
         self._each(lambda resource: resource.begin_fixture(scope))
 
     def end_fixture(self, scope: Scope) -> list[Outcome]:
-        return self._each(lambda resource: resource.end_fixture(scope))
+        """The fixture is set up: the scopes open inside ``scope`` see it."""
+        self.fixture = None
+        inner = []
+        open_scope = self.current
+        while open_scope is not None and open_scope is not scope:
+            inner.append(open_scope)
+            open_scope = open_scope.parent
+        return self._each(lambda resource: resource.end_fixture(scope, inner))
 
     def start_worker(self) -> None:
         self._each(lambda resource: resource.start_worker())
@@ -162,8 +360,8 @@ class Engine:
         outcomes += self._failures
         return outcomes + self._each(lambda resource: resource.end_run())
 
-    def _each(self, call) -> list[Outcome]:
-        outcomes: list[Outcome] = []
+    def _each(self, call, outcomes: list[Outcome] | None = None) -> list[Outcome]:
+        outcomes = [] if outcomes is None else outcomes
         for resource in self.resources:
             try:
                 outcomes += call(resource) or []

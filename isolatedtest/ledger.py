@@ -87,7 +87,7 @@ def _reads(data: dict) -> Reads:
 
 def _with_tuples(kind: type):
     def build(data: dict):
-        for name in ("keys", "attributes"):
+        for name in ("keys", "attributes", "changes"):
             if name in data:
                 data[name] = tuple(data[name])
         return kind(**data)
@@ -158,8 +158,8 @@ class Ledger:
             leaks = []
             for outcome in outcomes:
                 if isinstance(outcome, PendingLeak):
-                    # Counted already, or cheaper to count than to resolve.
-                    counted = outcome.counted or outcome.count()
+                    # Cheaper to count than to resolve.
+                    counted = outcome.count()
                     if counted is not None:
                         leaks.append((*counted, 0))
                     continue

@@ -15,9 +15,12 @@ class Leak:
     """What one cache alias kept after the scope that wrote it ended.
 
     ``keys`` as code passed them; ``attributes`` of the cache object itself
-    that the scope set, rebound or deleted. A cache outside the cache
-    framework has its ``kind`` (``"SITE_CACHE"``, ``"memoized
-    shop.pricing.vat_rate"``) also as its ``location``, and no alias.
+    that the scope set, rebound or deleted. ``changes``: how each of the
+    keys, then each of the attributes, differs from when the scope opened
+    (``"added"``, ``"changed"``, ``"deleted"``: ``isolatedtest.engine.change``).
+    A cache outside the cache framework has its ``kind`` (``"SITE_CACHE"``,
+    ``"memoized shop.pricing.vat_rate"``) also as its ``location``, and no
+    alias.
     """
 
     alias: str
@@ -26,13 +29,13 @@ class Leak:
     keys: tuple[str, ...]
     attributes: tuple[str, ...] = ()
     kind: str = "cache"
+    changes: tuple[str, ...] = ()
 
 
 class PendingLeak:
     """What a scope left, captured cheaply; worked into a Leak when reported."""
 
     __slots__ = ()
-    counted: tuple[str, int] | None = None  # (alias or location, keys), if known
 
     def resolve(self) -> Leak | None:
         raise NotImplementedError

@@ -38,13 +38,19 @@ def failure_message(scope: str, leaks: list[Leak | RawWrite]) -> str:
     raw = [leak for leak in leaks if isinstance(leak, RawWrite)]
     leaks = [leak for leak in leaks if isinstance(leak, Leak)]
     parts = []
+    changes = set()  # how the cache keys differ: "added", "changed", "deleted"
     for leak in leaks:
-        what = [repr(key) for key in leak.keys]
+        kinds = iter(leak.changes)
+        what = [f"{key!r} ({next(kinds, 'added')})" for key in leak.keys]
+        if leak.kind == "cache":
+            changes.update(leak.changes[: len(leak.keys)])
         if leak.kind != "cache" and not leak.keys:
             what.append("filled")  # a memoized function: its entries have no names
         if leak.attributes:
-            names = ", ".join(map(repr, leak.attributes))
-            what.append(f"{_noun(len(leak.attributes), 'attribute')} {names} changed")
+            names = ", ".join(
+                f"{name!r} ({next(kinds, 'changed')})" for name in leak.attributes
+            )
+            what.append(f"{_noun(len(leak.attributes), 'attribute')} {names}")
         parts.append(f"{describe(leak)}: {', '.join(what)}")
     for write in raw:
         keys = ", ".join(map(repr, write.keys))
@@ -55,10 +61,15 @@ def failure_message(scope: str, leaks: list[Leak | RawWrite]) -> str:
     advice = []
     if raw:
         advice.append("Write through the cache's own methods: they are isolated.")
-    if any(leak.keys for leak in leaks if leak.kind == "cache"):
+    steps = []
+    if "added" in changes:
+        steps.append("delete the keys it added")
+    if changes - {"added"}:
+        steps.append(f"put back the keys it {' or '.join(sorted(changes - {'added'}))}")
+    if steps:
         advice.append(
-            f"Delete these keys before the {scope} ends, or, if they may persist, "
-            "list them in ISOLATEDTEST['PERSISTENT_KEYS']."
+            f"{' and '.join(steps).capitalize()} before the {scope} ends, or, if "
+            "they may persist, list them in ISOLATEDTEST['PERSISTENT_KEYS']."
         )
     if any(leak.kind != "cache" for leak in leaks):
         advice.append(

@@ -60,12 +60,11 @@ class Session:
         """
         config = load_config()
         options = self.options
-        named = self.ledger.detailed or options.strict
         off = config.off + tuple(
             name.strip() for name in (options.off or "").split(",") if name.strip()
         )
         resources, found = build(
-            config, options.reset, run_id, options.dependencies, named, off
+            config, options.reset, run_id, options.dependencies, off
         )
         self.unsupported = [i for i in found if isinstance(i, Unsupported)]
         if strict_flag is not None:
@@ -79,7 +78,7 @@ class Session:
                 if self.options.strict:
                     raise CommandError(not_isolated_message(item, strict_flag))
                 sys.stderr.write(not_isolated_message(item, None) + "\n")
-        return Engine(resources)
+        return Engine(resources, options.reset)
 
     def failure(self, scope: str, outcomes: list[Outcome]) -> str | None:
         """Return the message a scope fails with under --strict, if it does."""

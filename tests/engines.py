@@ -8,8 +8,8 @@ from isolatedtest.engine import Engine
 class Run:
     """An engine and its scopes: the class's opens before its setup writes."""
 
-    def __init__(self, *resources) -> None:
-        self.engine = Engine(resources)
+    def __init__(self, *resources, reset: bool = True) -> None:
+        self.engine = Engine(resources, reset)
         self.engine.start_run()
         self.engine.open("class")
 

@@ -49,11 +49,19 @@ def caches():
 
 
 def engine(reset=True, **config) -> Run:
-    return Run(LocMemResource(Config(**config), reset))
+    return Run(LocMemResource(Config(**config), reset), reset=reset)
 
 
 def keys_of(leaks):
     return {(leak.alias, key) for leak in resolve(leaks) for key in leak.keys}
+
+
+def verdicts_of(leaks):
+    return {
+        (leak.alias, key, change)
+        for leak in resolve(leaks)
+        for key, change in zip(leak.keys, leak.changes, strict=True)
+    }
 
 
 def test_a_tests_writes_are_undone_and_reported_as_its_leak(caches):
@@ -80,22 +88,35 @@ def test_class_state_is_seen_by_each_test_and_restored_after_it(caches):
         default.incr("counter")
         default.delete("config")
         default.set("new", 1)
-        assert keys_of(isolation.end_test()) == {
-            ("default", "counter"),
-            ("default", "new"),
+        assert verdicts_of(isolation.end_test()) == {
+            ("default", "counter", "changed"),
+            ("default", "config", "deleted"),
+            ("default", "new", "added"),
         }
     assert default.get("config") == "eur"
     assert default.get("counter") == 1
 
 
-def test_clear_inside_a_test_is_undone_without_being_a_leak(caches):
+def test_clear_inside_a_test_is_undone_and_deletes_what_it_saw(caches):
     default, _ = caches
     isolation = engine()
     default.set("class-key", 1)
     isolation.start_test()
     default.clear()
-    assert isolation.end_test() == []
+    assert verdicts_of(isolation.end_test()) == {("default", "class-key", "deleted")}
     assert default.get("class-key") == 1
+
+
+def test_a_key_put_back_as_it_was_is_no_leak(caches):
+    default, _ = caches
+    isolation = engine()
+    default.set("class-key", "class")
+    isolation.start_test()
+    default.set("class-key", "changed")
+    default.set("class-key", "class")  # a new expiry time, the same value
+    default.set("new", 1)
+    default.delete("new")
+    assert resolve(isolation.end_test()) == []
 
 
 def test_class_end_undoes_class_setup_and_reports_it(caches):

@@ -154,7 +154,7 @@ def test_strict_fails_the_tests_that_leave_a_cache_object_changed(manage):
     }, run
     assert (
         "AssertionError: isolatedtest: this test left cache state behind: alias "
-        "'other' (LocMemCache 'basic-other'): attribute 'key_prefix' changed. Put "
+        "'other' (LocMemCache 'basic-other'): attribute 'key_prefix' (changed). Put "
         "the cache object's attributes back before the test ends "
         "(mock.patch.object does)."
     ) in run.problem_text(f"{ATTRIBUTES}.Changes.test_b_rebinds_the_key_prefix"), run

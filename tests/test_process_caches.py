@@ -59,7 +59,7 @@ def test_strict_fails_the_test_that_filled_them_and_the_report_names_kinds(
     site = f"{MODULE}.SiteTests.test_a_renames_the_current_site"
     memoized = f"{MODULE}.MemoizedTests.test_a_standard_rate"
     assert run.problems[site] == "FAIL", run.log
-    assert "this test left cache state behind: SITE_CACHE: '1'." in (
+    assert "this test left cache state behind: SITE_CACHE: '1' (added)." in (
         run.problem_text(site)
     )
     assert "memoized shop.pricing.vat_rate: filled" in run.problem_text(memoized)

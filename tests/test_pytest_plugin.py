@@ -62,6 +62,12 @@ TEST_LEAKS = {
     ("test", f"{SCOPES}test_function_fixture", "pytest-default", ("fn-key",)),
     (
         "test",
+        f"{SCOPES}TestClassScope::test_sees_class_state",
+        "pytest-default",
+        ("class-key",),
+    ),
+    (
+        "test",
         f"{SCOPES}TestClassScope::test_class_state_back",
         "pytest-default",
         ("class-key",),
@@ -145,8 +151,8 @@ def test_leaks_are_named_exactly(run_pytest, tmp_path):
     assert run.returncode == 0, run.log
     assert _leaks(report) == TEST_LEAKS | SCOPE_LEAKS
     assert run.summary == (
-        "isolatedtest: 18 tests, 2 classes, 2 modules and 1 session left cache "
-        "state behind (24 keys in 'default'); isolation undid it."
+        "isolatedtest: 19 tests, 2 classes, 2 modules and 1 session left cache "
+        "state behind (25 keys in 'default'); isolation undid it."
     )
     assert "  leak: module tests/test_scopes.py: alias 'default'" in run.stdout
 

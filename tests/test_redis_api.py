@@ -83,6 +83,11 @@ def test_every_write_is_a_leak_named_as_the_code_named_it(
         expected.add(
             ("test", f"{HELPERS}.test_a_writes_through_the_helpers", "default", keys)
         )
+        # It deletes and clears what the class set up.
+        deleted = ("profile", "tags", "user:1")
+        expected.add(
+            ("test", f"{HELPERS}.test_b_sees_only_the_class_state", "default", deleted)
+        )
     assert leaks == expected
 
 
@@ -97,10 +102,12 @@ def test_strict_fails_exactly_the_tests_that_wrote(manage, server_cache):
     assert run.returncode == 1, run
     assert run.problems == {
         f"{HELPERS}.test_a_writes_through_the_helpers": "FAIL",
+        f"{HELPERS}.test_b_sees_only_the_class_state": "FAIL",
         f"{RAW}.test_a_writes_through_the_raw_client": "FAIL",
     }, run
-    assert "'raw:count', 'raw:flag', 'raw:hash'" in run.problem_text(
-        f"{RAW}.test_a_writes_through_the_raw_client"
+    assert (
+        "'raw:count' (added), 'raw:flag' (added), 'raw:hash' (added)"
+        in run.problem_text(f"{RAW}.test_a_writes_through_the_raw_client")
     )
 
 

@@ -101,12 +101,17 @@ def test_class_state_is_seen_by_each_test_and_undone_after_it(
     )
     shop = "sharedapp.tests.test_class_state.ConfiguredShop"
     assert leaks == {
-        ("test", f"{shop}.test_a_changes_everything", "default", ("extra", "visits")),
+        (
+            "test",
+            f"{shop}.test_a_changes_everything",
+            "default",
+            ("config", "extra", "visits"),
+        ),
         (
             "test",
             f"{shop}.test_c_clear_only_empties_this_test",
             "default",
-            ("after-clear",),
+            ("after-clear", "config", "visits"),
         ),
         ("class", shop, "default", ("config", "visits")),
     }

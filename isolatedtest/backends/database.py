@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db import connections, router
 
+from isolatedtest.resources.namespaces import internal_tag
 from isolatedtest.resources.overrides import NamespacedCache
 
 PATHS = frozenset({"django.core.cache.backends.db.DatabaseCache"})
@@ -27,6 +28,8 @@ def store_of(params: dict) -> tuple:
 class Cache(NamespacedCache):
     def _cull(self, db, cursor, now, num):
         """Django's own culling, on the current generation's rows only."""
+        if internal_tag():
+            return  # copying what a scope inherits: no write of the test's
         namespace = self._isolatedtest_namespace
         generation = GenerationCursor(cursor, connections[db], self._table, namespace)
         # Counted by listing (the backend has just counted the whole table;

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 
-from isolatedtest.resources.namespaces import in_generation
+from isolatedtest.resources.namespaces import in_generation, internal_tag
 from isolatedtest.resources.overrides import NamespacedCache
 
 PATHS = frozenset({"django.core.cache.backends.filebased.FileBasedCache"})
@@ -30,9 +30,11 @@ def store_of(params: dict) -> tuple:
 
 class Cache(NamespacedCache):
     def _cull(self):
+        if internal_tag():
+            return  # copying what a scope inherits: no write of the test's
         namespace = self._isolatedtest_namespace
         # Each file of the generation is a key it knows: fewer keys, no cull.
-        if len(namespace.live_generation().keys) < self._max_entries:
+        if len(namespace.live_generation().records) < self._max_entries:
             return
         _culling.active = True
         try:
@@ -46,8 +48,8 @@ class Cache(NamespacedCache):
         generation = self._isolatedtest_namespace.live_generation()
         with in_generation(generation.tag):
             files = (
-                generation.writers[group]._key_to_file(key, version)
-                for group, key, version in generation.keys
+                record[2]._key_to_file(key, version)
+                for (_, key, version), record in generation.records.items()
             )
             return [name for name in files if os.path.exists(name)]
 

@@ -27,13 +27,12 @@ later run to reach the server deletes the namespaces whose record is gone.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import re
 import secrets
 import threading
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -51,21 +50,26 @@ from isolatedtest.backends.redis_connection import (
     run_on,
 )
 from isolatedtest.conf import Config, ConfigurationError, host_tag
-from isolatedtest.engine import Resource, Scope
+from isolatedtest.engine import ABSENT, PRESENT
 from isolatedtest.outcomes import (
     BadLocation,
-    Leak,
     Outcome,
     ResetFailure,
     Unsupported,
 )
 from isolatedtest.resources.adoption import extend
+from isolatedtest.resources.generations import (
+    Frame,
+    Generation,
+    Namespace,
+    NamespaceResource,
+    grouped,
+)
 
 MARK = b"isolatedtest:"
 LIVE_TTL = 60  # seconds a process's liveness record lasts unrefreshed
 HEARTBEAT = 15  # seconds between refreshes
 SWEEP_BATCH = 10_000
-ABSENT = object()  # a key that was not there before the scope wrote it
 PENDING = object()  # its value before is on its way (an EXEC not yet read)
 DEFAULT_PORT = 6379
 
@@ -133,55 +137,19 @@ def alias_databases(params: dict) -> list[tuple]:
     return found
 
 
-class Space:
-    """A generation per server: what one scope (or an exempt test with it) sees."""
+class RedisNamespace(Namespace):
+    """One Redis database this process reaches, through whatever pool, per scope.
 
-    __slots__ = ("dead", "keys", "materialized", "tag", "tags")
+    An entry is a key as the client sent it; the namespace knows which keys
+    each generation may hold (records), not their values: those are read on
+    the server (``DUMP``), in the packets that change them and when a scope
+    ends.
+    """
 
-    def __init__(self, tag: bytes, materialized: bool = False) -> None:
-        self.tag = tag
-        self.tags: dict[Server, bytes] = {}  # after a clear(), on that server
-        # {server: keys that may be in this generation there}
-        self.keys: dict[Server, set[bytes]] = {}
-        self.materialized: set[Server] | None = None if materialized else set()
-        self.dead: list[tuple[Server, bytes, set[bytes]]] = []  # cleared ones
-
-    def tag_on(self, server: Server) -> bytes:
-        return self.tags.get(server, self.tag)
-
-    def is_materialized(self, server: Server) -> bool:
-        return self.materialized is None or server in self.materialized
-
-
-class Frame:
-    """A scope, as this store sees it: its space and what it wrote."""
-
-    __slots__ = ("before", "parent", "space", "written")
-
-    def __init__(self, parent: Frame | None, space: Space) -> None:
-        self.parent = parent
-        self.space = space
-        self.written: dict[Server, set[bytes]] = {}  # charged to this scope
-        self.before: dict[tuple[Server, bytes], object] = {}  # values before
-
-    def owns_space(self) -> bool:
-        return self.parent is None or self.parent.space is not self.space
-
-
-@dataclass
-class Fixture:
-    """A wider scope's fixture setting up while narrower scopes are open."""
-
-    frame: Frame
-    resume: Frame
-    writes: dict = field(default_factory=lambda: defaultdict(set))
-    cleared: set = field(default_factory=set)
-
-
-class Server:
-    """One Redis database this process reaches, through whatever pool."""
-
-    def __init__(self, store: RedisResource, key: tuple, aliases: list[Alias]) -> None:
+    def __init__(
+        self, store: RedisResource, key: tuple, aliases: list[Alias], base: bytes
+    ) -> None:
+        super().__init__(base, store.reset)
         self.store = store
         self.key = key
         self.aliases = aliases
@@ -190,7 +158,12 @@ class Server:
         self.active = True
 
     def __repr__(self) -> str:
-        return f"Server({self.key!r})"
+        return f"RedisNamespace({self.key!r})"
+
+    def tag(self) -> bytes:
+        self._count += 1
+        # Fixed width: every tag has the same length, none starts another.
+        return self._base + f"{self._count:08x}:".encode()
 
     def rewrite(self, connection, commands: list) -> tuple[list, list]:
         return self.store.rewrite(self, connection, commands)
@@ -215,31 +188,141 @@ class Server:
             f"{type(error).__name__}: {error}",
         )
 
+    # The model's I/O.
 
-class RedisResource(Resource):
+    def value(self, generation: Generation, key: bytes) -> object:
+        # Read on the server by whoever asks (a DUMP in their packet).
+        return PENDING if key in generation.records else ABSENT
+
+    def wrote(self, frame: Frame, key: bytes) -> list:
+        """Note a write; return the command reading the value it replaces, if any."""
+        if key in frame.written:
+            frame.space.live.records[key] = None
+            if frame is self._fixture:
+                self._touched.add(key)
+            return []
+        self.changing(frame, key)
+        frame.space.live.records[key] = None
+        return self._dumps(frame, frame.space.live.tag, [key])
+
+    def _dumps(self, frame: Frame, tag: bytes, keys) -> list:
+        """DUMP ``keys`` of ``tag`` into ``frame.written`` where PENDING there."""
+        return [
+            (("DUMP", tag + key), Injected(_keeper(frame.written, key)))
+            for key in keys
+            if frame.written.get(key) is PENDING
+        ]
+
+    def materialize(self, frame: Frame) -> list:
+        """Copy what the enclosing scopes left into ``frame``'s generation."""
+        space = frame.space
+        if space.materialized:
+            return []
+        space.materialized = True
+        source = self.source(frame).space.live
+        store = self.store
+        keys = [
+            key
+            for key in source.records
+            if not (store.persistent and store.is_persistent(self, key))
+        ]
+        space.live.records = dict.fromkeys(keys)
+        old, new = source.tag, space.live.tag
+        return [(("COPY", old + key, new + key), Injected()) for key in sorted(keys)]
+
+    def flush(self, frame: Frame) -> list:
+        """FLUSHDB in a scope: what it saw is deleted (their values read first)."""
+        tag = frame.space.live.tag
+        keys = [key for key in frame.space.live.records if key not in frame.written]
+        self.clear(frame)
+        return self._dumps(frame, tag, keys)
+
+    def propagate(self, source: Generation, targets: list[Frame], entries: set):
+        commands: list = []
+        for frame in targets:
+            live = frame.space.live
+            for key in sorted(entries):
+                commands += [
+                    (("DEL", live.tag + key), None),
+                    (("COPY", source.tag + key, live.tag + key), None),
+                ]
+                if key in source.records:
+                    live.records[key] = None
+                else:
+                    live.records.pop(key, None)
+                if key in frame.written:
+                    frame.written[key] = PENDING
+                    commands += self._dumps(frame, source.tag, [key])
+        if commands:
+            replies = execute(self.pool, [command for command, _ in commands])
+            for (_, entry), reply in zip(commands, replies, strict=True):
+                if entry is not None:
+                    entry.take(reply)
+        return []
+
+    def settle(self, frame: Frame, discard: bool) -> list[Outcome]:
+        """One pipeline: what ``frame`` changed, then (if asked) its deletion."""
+        space = frame.space
+        written, frame.written = frame.written, {}
+        tag = space.live.tag
+        commands, reads = [], []
+        for key, before in sorted(written.items()):
+            if before is PENDING:
+                continue  # never written (its transaction did not run)
+            reads.append((key, before, len(commands)))
+            command = "EXISTS" if before is ABSENT else "DUMP"
+            commands.append((command, tag + key))
+        deletions = 0
+        if discard:
+            generations = [*space.dead, space.live]
+            space.dead, space.live = [], Generation(tag)
+            for generation in generations:
+                for key in sorted(generation.records):
+                    commands.append(("DEL", generation.tag + key))
+                    deletions += 1
+        if not commands:
+            return []
+        if not discard and not reads:
+            return []
+        try:
+            replies = execute(self.pool, commands)
+        except Exception as error:
+            return [self.failure(error)]
+        found = {}
+        for key, before, index in reads:
+            reply = replies[index]
+            if before is ABSENT:
+                after = PRESENT if reply == 1 else ABSENT
+            else:
+                after = ABSENT if reply is None else reply
+                before = ABSENT if before is None else before
+            found[key] = (before, after)
+        return grouped(found, self._origin, id(self))
+
+    def _origin(self, key: bytes) -> tuple[tuple[str, str, str], str]:
+        alias, name = self.alias_of(key)
+        return (alias.name, alias.backend, alias.location), name
+
+
+class RedisResource(NamespaceResource):
     """Every Redis database of this process's cache aliases, per scope."""
 
     def __init__(self, config: Config, reset: bool, run_id: str) -> None:
-        self.reset = reset
+        super().__init__(reset)
         self._config = config
-        self._persistent = config.persistent_matcher()
-        self._persistent_keys: dict[tuple[Server, bytes], bool] = {}
+        self.persistent = config.persistent_matcher()
+        self._persistent_keys: dict[tuple[RedisNamespace, bytes], bool] = {}
         process = f"{os.getpid()}-{secrets.token_hex(2)}"
         self._base = MARK + f"{run_id}:{process}:".encode()
         self._live_key = self._base + b"live"
         self._host = host_tag().encode()  # the liveness record's value
-        self._count = itertools.count(1)
         self._lock = threading.RLock()
         self._aliases: dict[tuple, list[Alias]] = {}
         self.unsupported: list[Unsupported | BadLocation] = []
         self._read_aliases()
-        self._servers: dict[tuple, Server] = {}
-        self._ready: list[Server] = []
+        self._ready: list[RedisNamespace] = []
         self._stopped = threading.Event()
         self._beating = threading.Lock()
-        self.run = Frame(None, Space(self._tag(), materialized=True))
-        self.current = self.run
-        self._fixture: Fixture | None = None
         setting_changed.connect(self._caches_changed, weak=True)
         add_adopter(self)
 
@@ -301,11 +384,8 @@ class RedisResource(Resource):
         if state.get("_it_store") is self:
             return
         state["_it_store"] = self
-        key = identity(pool.connection_kwargs)
-        aliases = self._aliases[key]
-        server = self._servers.get(key)
-        if server is None:
-            server = self._servers[key] = Server(self, key, aliases)
+        with self._lock:
+            server = self.namespace(identity(pool.connection_kwargs))
         extend(connection, IsolatedConnection)
         state.update(_it_server=server, _it_fifo=deque(), _it_multi=None)
         if server.pool is None:
@@ -313,7 +393,7 @@ class RedisResource(Resource):
             # object whose pool this is (override_settings).
             server.pool = pool
 
-    def _prepare(self, server: Server, connection) -> None:
+    def _prepare(self, server: RedisNamespace, connection) -> None:
         """Read the server's key specifications; announce this process; sweep.
 
         Done on the connection about to send the first command that needs
@@ -395,13 +475,15 @@ class RedisResource(Resource):
 
     # Rewriting, called for each packet a connection sends.
 
-    def rewrite(self, server: Server, connection, commands: list) -> tuple[list, list]:
+    def rewrite(
+        self, server: RedisNamespace, connection, commands: list
+    ) -> tuple[list, list]:
         """Return ``commands`` in the scope's namespace, and each reply's needs."""
         encode = connection.encoder.encode
         out: list = []
         entries: list = []
         with self._lock:
-            frame = self.current
+            frame = server.current
             for args in commands:
                 try:
                     argv = _argv(args, encode)
@@ -420,19 +502,20 @@ class RedisResource(Resource):
                 except NotIsolable as error:
                     raise NotIsolatedError(server, str(error)) from None
                 before: list = []
-                if keys or name in ("keys", "scan", "randomkey", "dbsize"):
-                    before += self._materialize(frame, server)
+                if keys or name in KEYSPACE:
+                    before += server.materialize(frame)
                 entry = None
-                if name in KEYSPACE:
+                if name in ("flushdb", "flushall"):
+                    before += server.flush(frame)
+                    argv = [b"ECHO", b"OK"]
+                elif name in KEYSPACE:
                     argv, entry = self._keyspace(frame, server, name, argv)
                 else:
                     for index, writes in keys:
                         target = self._route(frame, server, argv[index])
                         if writes:
-                            before += self._wrote(
-                                target, server, argv[index], target is frame
-                            )
-                        argv[index] = target.space.tag_on(server) + argv[index]
+                            before += server.wrote(target, argv[index])
+                        argv[index] = target.space.live.tag + argv[index]
                     if name in POPPING:
                         entry = Transform(_strip_first)
                     elif name in STREAM_READS:
@@ -468,69 +551,26 @@ class RedisResource(Resource):
                 entries.append(Injected() if isinstance(entry, Injected) else None)
                 multi.append(entry)
 
-    def _route(self, frame: Frame, server: Server, key: bytes) -> Frame:
+    def _route(self, frame: Frame, server: RedisNamespace, key: bytes) -> Frame:
         """Persistent keys live in the run's generation; others in the scope's."""
-        if self._persistent is not None and self._is_persistent(server, key):
-            return self.run
+        if self.persistent is not None and self.is_persistent(server, key):
+            return server.run
         return frame
 
-    def _is_persistent(self, server: Server, key: bytes) -> bool:
+    def is_persistent(self, server: RedisNamespace, key: bytes) -> bool:
         found = self._persistent_keys.get((server, key))
         if found is None:
             name = server.alias_of(key)[1]
             found = self._persistent_keys[server, key] = bool(
-                self._persistent.match(name)
+                self.persistent.match(name)
             )
         return found
 
-    def _materialize(self, frame: Frame, server: Server) -> list:
-        """Copy what the enclosing scopes left on ``server`` into ``frame``'s space."""
-        space = frame.space
-        if space.is_materialized(server):
-            return []
-        source = frame.parent
-        while not source.space.is_materialized(server):
-            source = source.parent
-        space.materialized.add(server)
-        keys = {
-            key
-            for key in source.space.keys.get(server, ())
-            if not (self._persistent and self._is_persistent(server, key))
-        }
-        space.keys[server] = keys
-        old, new = source.space.tag_on(server), space.tag_on(server)
-        return [(("COPY", old + key, new + key), Injected()) for key in sorted(keys)]
-
-    def _wrote(self, frame: Frame, server: Server, key: bytes, charged: bool) -> list:
-        """Note a write; return the command reading the value it replaces, if any.
-
-        Persistent keys (in the run's generation) are never charged.
-        """
-        commands = []
-        space = frame.space
-        known = space.keys.setdefault(server, set())
-        if charged:
-            written = frame.written.setdefault(server, set())
-            if key not in written:
-                written.add(key)
-                if key in known:
-                    frame.before[server, key] = PENDING
-                    take = _keeper(frame.before, (server, key))
-                    tag = space.tag_on(server)
-                    commands.append((("DUMP", tag + key), Injected(take)))
-        known.add(key)
-        if self._fixture is not None and frame is self._fixture.frame:
-            self._fixture.writes[server].add(key)
-        return commands
-
-    def _keyspace(self, frame: Frame, server: Server, name: str, argv: list):
-        """KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB and FLUSHALL, as the scope sees."""
-        if name in ("flushdb", "flushall"):
-            self._clear(frame, server)
-            return [b"ECHO", b"OK"], None
-        tags = [frame.space.tag_on(server)]
-        run_tag = self.run.space.tag_on(server)
-        persistent = self._persistent is not None and run_tag != tags[0]
+    def _keyspace(self, frame: Frame, server: RedisNamespace, name: str, argv: list):
+        """KEYS, SCAN, RANDOMKEY and DBSIZE, as the scope sees."""
+        tags = [frame.space.live.tag]
+        run_tag = server.run.space.live.tag
+        persistent = self.persistent is not None and run_tag != tags[0]
         if persistent:
             tags.append(run_tag)  # the scope also sees the persistent keys
         size = len(tags[0])
@@ -551,7 +591,7 @@ class RedisResource(Resource):
             return script, Transform(lambda reply: len(keep(reply)))
         return script, Transform(lambda reply: _any(keep(reply)))
 
-    def _visible(self, server: Server, size: int):
+    def _visible(self, server: RedisNamespace, size: int):
         """Return the scope's keys and the run's persistent ones, from LIST_SCRIPT."""
 
         def keep(reply):
@@ -561,65 +601,17 @@ class RedisResource(Resource):
             names += [
                 key[size:]
                 for key, name in zip(run, raw, strict=True)
-                if self._is_persistent(server, name)
+                if self.is_persistent(server, name)
             ]
             return names
 
         return keep
 
-    def _clear(self, frame: Frame, server: Server) -> None:
-        """Empty what ``frame`` sees on ``server``: a fresh generation."""
-        space = frame.space
-        keys = space.keys.pop(server, set())
-        space.dead.append((server, space.tag_on(server), keys))
-        space.tags[server] = self._tag()
-        space.keys[server] = set()
-        if space.materialized is not None:
-            space.materialized.add(server)
-        frame.written.pop(server, None)
-        for key in [k for k in frame.before if k[0] is server]:
-            del frame.before[key]
-        if self._fixture is not None and frame is self._fixture.frame:
-            self._fixture.cleared.add(server)
-
-    # Scopes.
-
-    def _tag(self) -> bytes:
-        # Fixed width: every tag has the same length, none starts another.
-        return self._base + f"{next(self._count):08x}:".encode()
-
-    def _child(self, parent: Frame) -> Frame:
-        if self.reset:
-            return Frame(parent, Space(self._tag()))
-        return Frame(parent, parent.space)
-
-    def enter(self, scope: Scope) -> None:
-        if scope.parent is None:
-            frame = self.run
-        elif scope.exempt:
-            parent = scope.parent.state[self.slot]
-            frame = Frame(parent, parent.space)
-        else:
-            frame = self._child(scope.parent.state[self.slot])
-        scope.state[self.slot] = self.current = frame
-
-    def leave(self, scope: Scope, report: bool) -> list[Outcome]:
-        frame = scope.state[self.slot]
-        self.current = frame.parent
-        if scope.exempt or not (frame.written or frame.space.keys or frame.space.dead):
-            return _NOTHING
-        return self._end(frame, report)
-
     def end_run(self) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        frame = self.current
-        while frame is not None:
-            if frame.owns_space():
-                outcomes += self._end(frame, report=False, delete=True)
-            frame = frame.parent
+        outcomes = super().end_run()
         with self._beating:
             self._stopped.set()
-        for server in self._servers.values():
+        for server in self.namespaces.values():
             server.active = False
         for server in self._ready:
             try:
@@ -629,104 +621,17 @@ class RedisResource(Resource):
         remove_adopter(self)
         return outcomes
 
-    def begin_fixture(self, scope: Scope) -> None:
-        frame = scope.state[self.slot]
-        self._fixture = Fixture(frame, self.current)
-        self.current = frame
+    def make(self, key: tuple) -> RedisNamespace:
+        return RedisNamespace(self, key, self._aliases[key], self._base)
 
-    def end_fixture(self, scope: Scope) -> None:
-        """Let the scopes inside ``scope`` already in use see what its fixture did."""
-        fixture, self._fixture = self._fixture, None
-        self.current = fixture.resume
-        inner = []
-        frame = fixture.resume
-        while frame is not None and frame is not fixture.frame:
-            inner.append(frame)
-            frame = frame.parent
-        source = fixture.frame.space
-        for server in set(fixture.writes) | fixture.cleared:
-            commands = []
-            for frame in inner:
-                space = frame.space
-                if space is source or not space.is_materialized(server):
-                    continue
-                if server in fixture.cleared:
-                    self._clear(frame, server)
-                tag, old = space.tag_on(server), source.tag_on(server)
-                for key in sorted(fixture.writes.get(server, ())):
-                    commands += [("DEL", tag + key), ("COPY", old + key, tag + key)]
-                    space.keys[server].add(key)
-            if commands:
-                execute(server.pool, commands)
-
-    def _end(self, frame: Frame, report: bool, delete: bool = False) -> list[Outcome]:
-        """Read what ``frame`` left (its leak); delete its generation if isolating."""
-        space = frame.space
-        deleting = delete or (self.reset and frame.owns_space())
-        servers = set(frame.written)
-        if deleting:
-            servers |= set(space.keys) | {dead[0] for dead in space.dead}
-        outcomes: list[Outcome] = []
-        for server in servers:
-            try:
-                leaked = self._settle(frame, server, report, deleting)
-            except Exception as error:
-                outcomes.append(server.failure(error))
-                continue
-            outcomes += _leaks(server, leaked)
-        frame.written = {}
-        frame.before = {}
-        if deleting:
-            space.keys = {}
-            space.dead = []
-        return outcomes
-
-    def _settle(self, frame, server, report: bool, deleting: bool) -> list[bytes]:
-        """One pipeline on ``server``: what changed, then the deletions."""
-        space = frame.space
-        tag = space.tag_on(server)
-        commands, checks = [], []
-        for key in sorted(frame.written.get(server, ())) if report else ():
-            before = frame.before.get((server, key), ABSENT)
-            if before is PENDING:
-                continue  # never written (its transaction did not run)
-            if before is not ABSENT:
-                checks.append((key, len(commands), before))
-                commands.append(("DUMP", tag + key))
-            elif not deleting:
-                checks.append((key, len(commands), ABSENT))
-                commands.append(("EXISTS", tag + key))
-        deletions = {}
-        if deleting:
-            for key in sorted(space.keys.get(server, ())):
-                deletions[key] = len(commands)
-                commands.append(("DEL", tag + key))
-            for dead_server, dead_tag, keys in space.dead:
-                if dead_server is server:
-                    commands += [("DEL", dead_tag + key) for key in sorted(keys)]
-        if not commands:
-            return []
-        replies = execute(server.pool, commands)
-        leaked = []
-        for key, index, before in checks:
-            if before is ABSENT:
-                if replies[index] == 1:
-                    leaked.append(key)
-            elif replies[index] is not None and replies[index] != before:
-                leaked.append(key)
-        if report:
-            written = frame.written.get(server, ())
-            for key, index in deletions.items():
-                before = frame.before.get((server, key), ABSENT)
-                if key in written and before is ABSENT and replies[index] == 1:
-                    leaked.append(key)
-        return leaked
+    def failure(self, namespace: RedisNamespace, error: Exception) -> Outcome:
+        return namespace.failure(error)
 
 
 class NotIsolatedError(Exception):
     """A command isolatedtest cannot keep in the namespace: it is not sent."""
 
-    def __init__(self, server: Server, reason: str) -> None:
+    def __init__(self, server: RedisNamespace, reason: str) -> None:
         alias = server.aliases[0]
         super().__init__(
             f"isolatedtest: cannot isolate a command to cache alias {alias.name!r} "
@@ -770,17 +675,6 @@ def _keeper(target: dict, key):
         target[key] = None if isinstance(reply, Exception) else reply
 
     return take
-
-
-def _leaks(server: Server, keys: list[bytes]) -> list[Leak]:
-    by_alias: dict[Alias, set[str]] = defaultdict(set)
-    for key in keys:
-        alias, name = server.alias_of(key)
-        by_alias[alias].add(name)
-    return [
-        Leak(alias.name, alias.backend, alias.location, tuple(sorted(names)))
-        for alias, names in by_alias.items()
-    ]
 
 
 def _argv(args, encode) -> list[bytes]:

@@ -41,13 +41,11 @@ def build(
     reset: bool,
     run_id: str,
     dependencies: bool,
-    named: bool = True,
     off: tuple[str, ...] = (),
 ) -> tuple[list[Resource], list[Problem]]:
     """Return the resources covering every cache, and what they cannot cover.
 
-    Without ``named``, LocMem leaks are counted, not named (nothing reports
-    their keys). ``off``: resources outside the cache framework to leave out.
+    ``off``: resources outside the cache framework to leave out.
     """
     from isolatedtest.resources.access import AccessResource
     from isolatedtest.resources.attributes import AttributeResource
@@ -71,7 +69,7 @@ def build(
         elif issubclass(cls, LocMemCache) and not keeps_locmem_stores(cls, params):
             unsupported.append(Unsupported(alias, backend, OWN_STORE, OWN_EFFECT))
     resources: list[Resource] = [
-        LocMemResource(config, reset, named),
+        LocMemResource(config, reset),
         SharedResource(config, reset, run_id),
     ]
     if redis:

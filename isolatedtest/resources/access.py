@@ -265,7 +265,7 @@ class AccessResource(Resource):
         if scope.kind == TEST:
             self._recorder.start_test()
 
-    def leave(self, scope: Scope, report: bool) -> list[Reads]:
+    def leave(self, scope: Scope, restore: bool) -> list[Reads]:
         if scope.kind == TEST:
             reads = self._recorder.end_test(scope.name)
         elif scope.parent is None:

@@ -15,31 +15,32 @@ from __future__ import annotations
 import sys
 
 from isolatedtest.conf import Config
-from isolatedtest.engine import Resource, Scope
-from isolatedtest.outcomes import Leak
+from isolatedtest.engine import ABSENT, Entries, Resource, Scope
 from isolatedtest.resources.adoption import extend, forget, install, origin
-
-ABSENT = object()  # an attribute the instance did not have
 
 
 class Journal:
     """What the attributes of cache instances were before a scope changed them."""
 
-    __slots__ = ("changes", "uncharged")
+    __slots__ = ("changes",)
 
     def __init__(self) -> None:
         # {id(instance): (instance, {name: value before, or ABSENT})}
         self.changes: dict[int, tuple[object, dict[str, object]]] = {}
-        self.uncharged: set[tuple[int, str]] = set()  # by exempt tests
 
-    def note(self, instance, name: str, charged: bool) -> None:
+    def note(self, instance, name: str) -> None:
         entry = self.changes.get(id(instance))
         if entry is None:
             entry = self.changes[id(instance)] = (instance, {})
         if name not in entry[1]:
             entry[1][name] = instance.__dict__.get(name, ABSENT)
-            if not charged:
-                self.uncharged.add((id(instance), name))
+
+    def adopt(self, other: Journal) -> None:
+        """Keep what ``other`` (an inner scope's) noted, where this has nothing."""
+        for key, (instance, before) in other.changes.items():
+            mine = self.changes.setdefault(key, (instance, {}))[1]
+            for name, value in before.items():
+                mine.setdefault(name, value)
 
 
 TRACKER = "_isolatedtest_attributes"  # the resource, in an adopted instance's dict
@@ -64,9 +65,8 @@ class TrackedAttributes:
 class AttributeResource(Resource):
     """The attributes of every cache instance of this process, per scope.
 
-    A change is noted in the journal of the engine's current scope (of its
-    class, uncharged, for an exempt test; of a wider scope while its
-    fixture sets up): a scope that changes nothing costs nothing.
+    A change is noted in the journal of the scope that receives writes now
+    (``Engine.receiver``): a scope that changes nothing costs nothing.
     """
 
     leaves_with_state = True
@@ -74,7 +74,6 @@ class AttributeResource(Resource):
     def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
         self._excluded = config.exclude_aliases
-        self._fixture: Scope | None = None  # whose fixture is setting up
         self._running = True
         install(self, self.adopt)
 
@@ -86,54 +85,50 @@ class AttributeResource(Resource):
     def note(self, instance, name: str) -> None:
         if not self._running:
             return
-        scope = self._fixture or self.engine.current
-        # Its class keeps what an exempt test changes, uncharged.
-        charged = not scope.exempt
-        if not charged:
-            scope = scope.parent
+        scope = self.engine.receiver()
         journal = scope.state[self.slot]
         if journal is None:
             journal = scope.state[self.slot] = Journal()
-        journal.note(instance, name, charged)
+        journal.note(instance, name)
 
-    def leave(self, scope: Scope, report: bool) -> list[Leak]:
-        return self._settle(scope.state[self.slot], report)
+    def leave(self, scope: Scope, restore: bool) -> list[AttributeChanges]:
+        """Report what changed since the journal began; put it back if asked."""
+        changes = []
+        for instance, before in scope.state[self.slot].changes.values():
+            now = instance.__dict__
+            found = {
+                name: (value, now.get(name, ABSENT))
+                for name, value in before.items()
+                if now.get(name, ABSENT) is not value
+            }
+            if not found:
+                continue
+            origin_ = (*origin(instance), "cache")
+            changes.append(AttributeChanges.decided(origin_, id(instance), found))
+            if restore:
+                for name, value in before.items():
+                    if value is ABSENT:
+                        now.pop(name, None)
+                    else:
+                        now[name] = value
+        return changes
 
-    def begin_fixture(self, scope: Scope) -> None:
-        self._fixture = scope
-
-    def end_fixture(self, scope: Scope) -> None:
-        self._fixture = None
+    def hand_over(self, scope: Scope) -> None:
+        journal = scope.state[self.slot]
+        if journal is None:
+            return
+        parent = scope.parent
+        if parent.state[self.slot] is None:
+            parent.state[self.slot] = Journal()
+        parent.state[self.slot].adopt(journal)
 
     def end_run(self) -> None:
         self._running = False
         forget(self)
 
-    def _settle(self, journal: Journal, report: bool) -> list[Leak]:
-        """Report what changed since ``journal`` began; put it back when isolating."""
-        leaks = []
-        for instance, before in journal.changes.values():
-            now = instance.__dict__
-            changed = sorted(
-                name
-                for name, value in before.items()
-                if now.get(name, ABSENT) is not value
-            )
-            if not changed:
-                continue
-            charged = [
-                name
-                for name in changed
-                if (id(instance), name) not in journal.uncharged
-            ]
-            if report and charged:
-                leaks.append(Leak(*origin(instance), (), tuple(charged)))
-            if self.reset:
-                for name in changed:
-                    if before[name] is ABSENT:
-                        now.pop(name, None)
-                    else:
-                        now[name] = before[name]
-        journal.changes.clear()
-        journal.uncharged.clear()
-        return leaks
+
+class AttributeChanges(Entries):
+    """The attributes of one cache object a scope changed."""
+
+    __slots__ = ()
+    names_as = "attributes"

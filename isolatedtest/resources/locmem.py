@@ -19,13 +19,11 @@ from django.core.signals import setting_changed
 
 from isolatedtest.backends import backend_class
 from isolatedtest.conf import Config
-from isolatedtest.engine import TEST, Resource, Scope
+from isolatedtest.engine import ABSENT, PRESENT, TEST, Changes, Resource, Scope
 from isolatedtest.internals import locmem_stores
-from isolatedtest.outcomes import Leak, PendingLeak
 
 _EMPTY: dict = {}
 _MISSING = object()
-_NOTHING: list = []  # what a scope's end returns when there is nothing (not mutated)
 
 # {LOCATION: (data copy, expiry copy)} for each non-empty store.
 Snapshot = dict[str, tuple[dict, dict]]
@@ -55,11 +53,8 @@ class Level:
 class LocMemResource(Resource):
     """Every LocMemCache store of this process, snapshotted per scope."""
 
-    def __init__(self, config: Config, reset: bool, named: bool = True) -> None:
+    def __init__(self, config: Config, reset: bool) -> None:
         self.reset = reset
-        # Leaks' key names are worked out later (Written) only if reported;
-        # otherwise each scope's leak is counted at once.
-        self._named = named or config.persistent_keys != ()
         self._persistent = config.persistent_matcher()
         _remember_aliases()
         self._excluded = frozenset(
@@ -81,7 +76,7 @@ class LocMemResource(Resource):
 
     def start_worker(self) -> None:
         # A forked worker must not start with what its parent had cached.
-        self._settle({}, restore=True, report=False)
+        self._settle({}, restore=True)
 
     def enter(self, scope: Scope) -> None:
         parent = scope.parent
@@ -94,82 +89,74 @@ class LocMemResource(Resource):
         if scope.kind == TEST:
             # When isolating, every test starts from the baseline, which the
             # previous test's end restored: nothing to copy on the hot path.
-            if not self.reset and not scope.exempt:
-                scope.state[slot] = self.snapshot()
+            if not self.reset:
+                scope.state[slot] = self.snapshot() if now is None else now
             return
         scope.state[slot] = Level(self.snapshot() if now is None else now)
 
-    def leave(self, scope: Scope, report: bool) -> list:
+    def leave(self, scope: Scope, restore: bool) -> list[StoreChanges]:
         slot = self.slot
-        if scope.kind == TEST:
-            level = scope.parent.state[slot]
-            if scope.exempt:
-                # Its class keeps what it wrote, without being charged.
-                level.after = self.snapshot()
-                if self.reset:
-                    level.baseline = level.after
-                return _NOTHING
-            if self.reset:
-                return self._settle(level.baseline, restore=True, report=report)
-            leaks = self._settle(scope.state[slot], restore=False, report=report)
+        if scope.kind != TEST:
+            return self._leave_level(scope, restore)
+        level = scope.parent.state[slot]
+        start = level.baseline if self.reset else scope.state[slot]
+        changes = self._settle(start, restore)
+        if not restore:
             level.after = self.snapshot()
-            return leaks
-        return self._leave_level(scope, report)
+            if scope.exempt and self.reset:  # the class keeps it for later tests
+                level.baseline = level.after
+        return changes
 
-    def _leave_level(self, scope: Scope, report: bool) -> list[Leak]:
-        """Charge a scope with what its setup and its teardown left."""
+    def _leave_level(self, scope: Scope, restore: bool) -> list[StoreChanges]:
+        """Charge a scope with what its setup and its teardown changed.
+
+        (Without isolation, its inner scopes' changes are still there: theirs.)
+        """
         level = scope.state[self.slot]
         setup = level.outer if level.setup is None else level.setup
         after = setup if level.after is None else level.after
-        teardown = self._settle(after, restore=False, report=report, named=True)
-        leaks = self._settle(level.outer, restore=self.reset, report=report, named=True)
-        charged = set()
-        if leaks:
-            charged = _keys(_between(level.outer, setup)) | _keys(teardown)
+        teardown = self._settle(after, restore=False)
+        changes = self._settle(level.outer, restore)
+        if changes:
+            mine = _changed_keys(level.outer, setup)
+            for found in teardown:
+                mine.setdefault(found.place, set()).update(found.raw_keys())
+            for found in changes:
+                found.only = frozenset(mine.get(found.place, ()))
         parent = scope.parent.state[self.slot] if scope.parent else None
         if parent is not None and parent.setup is not None:
-            parent.after = level.outer if self.reset else self.snapshot()
-            if self.reset:
+            parent.after = level.outer if restore else self.snapshot()
+            if restore:
                 parent.baseline = parent.after
-        return _only(leaks, charged)
+        return changes
 
     def begin_fixture(self, scope: Scope) -> None:
         self._before = self.snapshot()
 
-    def end_fixture(self, scope: Scope) -> None:
+    def end_fixture(self, scope: Scope, inner: list[Scope]) -> None:
         """Make what the fixture wrote ``scope``'s, seen by the scopes inside it."""
         change = _change(self._before, self.snapshot())
         self._before = {}
         if not change:
             return
         patched: dict[int, tuple[Snapshot, Snapshot]] = {}
-        inner = self.engine.current
-        while inner is not None:
-            state = inner.state[self.slot]
+        for open_scope in (*inner, scope):
+            state = open_scope.state[self.slot]
             if isinstance(state, Level):
                 # The scope's own snapshot from before it opened stays as it
                 # was: the fixture's writes are undone, and charged, when it
                 # closes.
-                names = state.slots()[1:] if inner is scope else state.slots()
+                names = state.slots()[1:] if open_scope is scope else state.slots()
                 for name in names:
                     saved = getattr(state, name)
                     if saved is not None:
                         setattr(state, name, _patched(saved, change, patched))
             elif state is not None:  # a test's own snapshot (not isolating)
-                inner.state[self.slot] = _patched(state, change, patched)
-            if inner is scope:
-                return
-            inner = inner.parent
+                open_scope.state[self.slot] = _patched(state, change, patched)
 
-    def _settle(
-        self, snapshot: Snapshot, restore: bool, report: bool, named: bool = False
-    ) -> list[PendingLeak]:
-        """Compare every store with ``snapshot``; report and/or restore changes.
-
-        The leaks are Written (named) if asked, or if the run reports names.
-        """
-        named = named or self._named
-        leaks = []
+    def _settle(self, snapshot: Snapshot, restore: bool) -> list[StoreChanges]:
+        """Compare every store with ``snapshot``: what changed; restore it if asked."""
+        found = []
         expiries = self._expiries
         for name, data in tuple(self._stores.items()):
             saved = snapshot.get(name)
@@ -183,15 +170,14 @@ class LocMemResource(Resource):
                     continue
             expiry = expiries[name]
             with self._locks[name]:
-                if report and named:
-                    written = _written(name, data, expiry, saved_data)
-                    if written:
-                        leaks.append(Written(name, written, self._persistent))
-                elif report:
-                    counted = _counted(data, expiry, saved_data)
-                    if counted:
-                        alias = _aliases.get(name, _UNNAMED)[0] or name
-                        leaks.append(Counted(alias, counted))
+                found.append(
+                    StoreChanges(
+                        name,
+                        (dict(data), dict(expiry)),
+                        (saved_data, saved_expiry),
+                        self._persistent,
+                    )
+                )
                 if not restore:
                     continue
                 if self._persistent is not None:
@@ -202,7 +188,7 @@ class LocMemResource(Resource):
                 if saved_data:
                     data.update(saved_data)
                     expiry.update(saved_expiry)
-        return leaks
+        return found
 
     def _restore(
         self, name: str, data: dict, expiry: dict, saved: dict, saved_expiry: dict
@@ -228,83 +214,69 @@ class LocMemResource(Resource):
             expiry[key] = expires
 
 
-class Written(PendingLeak):
-    """Keys a scope wrote in one store, with their expiry times.
+class StoreChanges(Changes):
+    """What a scope changed in one store: its data and expiry times, then and now.
 
-    Capturing this costs a dict copy and naming the store's alias (known in
-    this process: a worker's override_settings); turning raw keys into the
-    keys code passed, dropping expired and persistent ones, waits for the
-    report, wherever it is written.
+    Capturing this costs two dict copies and naming the store's alias (known
+    in this process: a worker's override_settings); comparing values and
+    turning raw keys into the keys code passed wait for the report,
+    wherever it is written. An entry that had expired is absent.
     """
 
-    __slots__ = ("entries", "location", "now", "origin", "persistent")
+    __slots__ = ("before", "head", "only", "persistent", "this", "time")
 
-    def __init__(self, location: str, entries: dict, persistent, now=None) -> None:
-        self.location = location
-        self.entries = entries  # {raw key: expiry time or None}
-        self.now = time.time() if now is None else now
+    def __init__(self, location: str, now: tuple, before: tuple, persistent) -> None:
+        alias, backend, prefix = _aliases.get(location, _UNNAMED)
+        super().__init__((alias, backend, location, "cache"), location)
+        self.head = f"{prefix}:"
+        self.this = now  # (data, expiry) now
+        self.before = before  # (data, expiry) when the scope opened
         self.persistent = persistent
-        self.origin = _aliases.get(location, _UNNAMED)  # (alias, BACKEND, KEY_PREFIX)
+        self.only: frozenset | None = None  # the raw keys it may be charged with
+        self.time = time.time()
 
-    def resolve(self) -> Leak | None:
-        alias, backend, prefix = self.origin
-        head = f"{prefix}:"
-        keys = []
-        for raw, expires in self.entries.items():
-            if expires is not None and expires <= self.now:
-                continue
-            key = _user_key(raw, head)
-            if self.persistent is None or not self.persistent.match(key):
-                keys.append(key)
-        return Leak(alias, backend, self.location, tuple(keys)) if keys else None
-
-    def count(self) -> tuple[str, int] | None:
-        if self.persistent is not None:
-            return super().count()  # which keys persist needs their names
-        now, keys = self.now, 0
-        for expires in self.entries.values():
-            if expires is None or expires > now:
-                keys += 1
-        return (self.origin[0] or self.location, keys) if keys else None
-
-
-class Counted(PendingLeak):
-    """How many keys a scope left in one store, when their names are not reported."""
-
-    __slots__ = ("counted",)
-
-    def __init__(self, alias: str, keys: int) -> None:
-        self.counted = (alias, keys)
-
-    def resolve(self) -> None:
-        raise RuntimeError("a counted leak has no names: build the resource named")
-
-
-def _counted(data: dict, expiry: dict, saved: dict) -> int:
-    """Return how many unexpired keys ``data`` holds that ``saved`` does not."""
-    now, keys = time.time(), 0
-    if not saved:  # the common case: LocMemCache keeps every key in both dicts
-        for expires in expiry.values():
-            if expires is None or expires > now:
-                keys += 1
+    def raw_keys(self) -> set[str]:
+        """Every key whose value or expiry differs (a leak or not)."""
+        (data, expiry), (saved, saved_expiry) = self.this, self.before
+        keys = {k for k, v in data.items() if saved.get(k, _MISSING) != v}
+        keys.update(k for k in saved if k not in data)
+        keys.update(k for k, e in expiry.items() if saved_expiry.get(k, e) != e)
         return keys
-    for key, value in data.items():
-        if saved.get(key, _MISSING) != value:
-            expires = expiry.get(key)
-            if expires is None or expires > now:
-                keys += 1
-    return keys
+
+    def entries(self):
+        (data, expiry), (saved, saved_expiry) = self.this, self.before
+        now, only = self.time, self.only
+        if not saved and only is None:  # the common case: a test's new keys
+            for key, expires in expiry.items():
+                if expires is None or expires > now:
+                    yield key, ABSENT, PRESENT
+            return
+        for key in self.raw_keys() if only is None else only:
+            old, new = saved.get(key, ABSENT), data.get(key, ABSENT)
+            old_expires, new_expires = saved_expiry.get(key), expiry.get(key)
+            if old_expires is not None and old_expires <= now:
+                old = ABSENT
+            if new_expires is not None and new_expires <= now:
+                new = ABSENT
+            yield key, old, new
+
+    def label(self, raw: str) -> str | None:
+        key = _user_key(raw, self.head)
+        if self.persistent is not None and self.persistent.match(key):
+            return None
+        return key
 
 
-def _written(name: str, data: dict, expiry: dict, saved: dict) -> dict:
-    """Return {raw key: expiry} of what ``data`` holds that ``saved`` does not."""
-    if not saved:
-        return dict(expiry)  # LocMemCache keeps the same keys in both dicts
-    return {
-        key: expiry.get(key)
-        for key, value in data.items()
-        if saved.get(key, _MISSING) != value
-    }
+def _changed_keys(before: Snapshot, after: Snapshot) -> dict[str, set[str]]:
+    """Return {LOCATION: raw keys whose values differ} between two snapshots."""
+    found: dict[str, set[str]] = {}
+    for name in before.keys() | after.keys():
+        old = before.get(name, (_EMPTY, _EMPTY))[0]
+        new = after.get(name, (_EMPTY, _EMPTY))[0]
+        if old != new:
+            keys = {k for k, v in new.items() if old.get(k, _MISSING) != v}
+            found[name] = keys | (old.keys() - new.keys())
+    return found
 
 
 def _change(before: Snapshot, after: Snapshot) -> dict[str, tuple[dict, dict]]:
@@ -353,40 +325,6 @@ def _applied(saved: dict, change: dict) -> dict:
         else:
             result[key] = value
     return result
-
-
-def _between(before: Snapshot, after: Snapshot) -> list[Written]:
-    """Return what was written between two snapshots, per store."""
-    found = []
-    for name, (data, expiry) in after.items():
-        written = _written(name, data, expiry, before.get(name, (_EMPTY,))[0])
-        if written:
-            found.append(Written(name, written, None))
-    return found
-
-
-def _keys(leaks: list[PendingLeak]) -> set[tuple[str, str]]:
-    """Return the (location, raw key) pairs of ``leaks``."""
-    return {(leak.location, key) for leak in leaks for key in leak.entries}
-
-
-def _only(leaks: list[Written], keys: set[tuple[str, str]]) -> list[Leak]:
-    """Return ``leaks`` restricted to ``keys``, resolved."""
-    kept = []
-    for leak in leaks:
-        mine = {
-            key: exp
-            for key, exp in leak.entries.items()
-            if (leak.location, key) in keys
-        }
-        resolved = (
-            Written(leak.location, mine, leak.persistent, leak.now).resolve()
-            if mine
-            else None
-        )
-        if resolved is not None:
-            kept.append(resolved)
-    return kept
 
 
 def _is_locmem(params: dict) -> bool:

@@ -28,8 +28,7 @@ import re
 import sys
 import sysconfig
 
-from isolatedtest.engine import TEST, Resource, Scope
-from isolatedtest.outcomes import Leak
+from isolatedtest.engine import ABSENT, PRESENT, TEST, Entries, Resource, Scope
 
 _WRAPPER = type(functools.lru_cache(maxsize=None)(len))  # functools._lru_cache_wrapper
 _OWN = ("django.", "isolatedtest.")
@@ -37,6 +36,7 @@ _OWN = ("django.", "isolatedtest.")
 # dist-packages, user site, other environments on sys.path).
 _INSTALLED_DIR = re.compile(r"[/\\](site|dist)-packages[/\\]")
 _MONITORING = getattr(sys, "monitoring", None)
+FILLED = "(filled)"  # a memoized function's entries have no names
 
 
 class Memoized:
@@ -52,8 +52,8 @@ class Memoized:
 class MemoizedResource(Resource):
     """Every memoized function of the project, emptied when a scope that filled it ends.
 
-    A scope's state is {Memoized: (size when first filled in it, charged)};
-    none while it filled nothing.
+    A scope's state is {Memoized: size when first filled in it}; none while
+    it filled nothing.
     """
 
     name = "memoized"
@@ -70,7 +70,6 @@ class MemoizedResource(Resource):
         self._entries: list = []
         self._sizes: list[int] = []
         self._after_test = False  # the last scope boundary was a test's end
-        self._fixture: Scope | None = None
         self._imports = _ImportWatch(self)
         self._tool: int | None = None  # the sys.monitoring tool, once started
 
@@ -139,14 +138,10 @@ class MemoizedResource(Resource):
     # Python 3.12+: a miss runs the function's code, which monitoring reports.
 
     def _started(self, code, offset: int) -> None:
-        scope = self._fixture or self.engine.current
-        charged = not scope.exempt
-        if not charged:  # its class keeps what an exempt test fills, uncharged
-            scope = scope.parent
-        filled = self._filled(scope)
+        filled = self._filled(self.engine.receiver())
         for memoized in self._by_code.get(code, ()):
             if memoized not in filled:
-                filled[memoized] = (memoized.function.cache_info().currsize, charged)
+                filled[memoized] = memoized.function.cache_info().currsize
 
     def imported(self) -> None:
         """A module is being imported: look at it when the next scope opens."""
@@ -155,7 +150,7 @@ class MemoizedResource(Resource):
         self.enters = True
         self.engine.refresh()
         # And when this scope ends, if that comes first.
-        self._filled(self._fixture or self.engine.current)
+        self._filled(self.engine.receiver())
 
     def enter(self, scope: Scope) -> None:
         if scope.parent is None:
@@ -178,7 +173,7 @@ class MemoizedResource(Resource):
         """Charge ``scope`` with the new functions already filled on import."""
         for memoized in self._find():
             if memoized.function.cache_info().currsize and scope is not None:
-                self._filled(scope)[memoized] = (0, not scope.exempt)
+                self._filled(scope)[memoized] = 0
 
     def _poll(self, scope: Scope | None) -> None:
         """Without monitoring: note in ``scope`` each function whose size changed.
@@ -194,19 +189,17 @@ class MemoizedResource(Resource):
         if scope is not None:
             for index, (now, before) in enumerate(zip(sizes, self._sizes, strict=True)):
                 if now != before:
-                    self._filled(scope).setdefault(
-                        self._watched[index], (before, not scope.exempt)
-                    )
+                    self._filled(scope).setdefault(self._watched[index], before)
         self._sizes = sizes
 
     def _filled(self, scope: Scope) -> dict:
-        """Return ``scope``'s {Memoized: (size before, charged)}, made if need be."""
+        """Return ``scope``'s {Memoized: size before}, made if need be."""
         filled = scope.state[self.slot]
         if filled is None:
             filled = scope.state[self.slot] = {}
         return filled
 
-    def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
+    def leave(self, scope: Scope, restore: bool) -> list[Entries] | None:
         if self._tool is None:
             self._poll(scope)
             self._after_test = scope.kind == TEST
@@ -215,35 +208,35 @@ class MemoizedResource(Resource):
         filled = scope.state[self.slot]
         if not filled:
             return None
-        scope.state[self.slot] = None
-        if scope.exempt:
-            parent = scope.parent.state[self.slot] or {}
-            for memoized, (size, _charged) in filled.items():
-                parent.setdefault(memoized, (size, False))
-            scope.parent.state[self.slot] = parent
-            return None
-        leaks = []
-        for memoized, (size, charged) in filled.items():
+        changes = []
+        for memoized, size in filled.items():
             info = memoized.function.cache_info()
             if not (info.currsize > size or 0 < info.currsize == info.maxsize):
                 continue  # it computed nothing it kept (it raised)
-            if report and charged:
-                leaks.append(_leak(memoized))
-            if self.reset:
+            kind = f"memoized {memoized.name}"
+            found = {FILLED: (ABSENT, PRESENT)}
+            changes.append(Filled(("", "", kind, kind), kind, found))
+            if restore:
                 memoized.function.cache_clear()
         if self._tool is None:
             self._sizes = list(map(len, self._entries))
-        return leaks
+        return changes
+
+    def hand_over(self, scope: Scope) -> None:
+        filled = scope.state[self.slot]
+        if not filled:
+            return
+        parent = self._filled(scope.parent)
+        for memoized, size in filled.items():
+            parent.setdefault(memoized, size)
 
     def begin_fixture(self, scope: Scope) -> None:
         if self._tool is None:
             self._poll(self.engine.current)
-        self._fixture = scope
 
-    def end_fixture(self, scope: Scope) -> None:
+    def end_fixture(self, scope: Scope, inner: list[Scope]) -> None:
         if self._tool is None:
             self._poll(scope)
-        self._fixture = None
 
     def end_run(self) -> None:
         if self._imports in sys.meta_path:
@@ -255,6 +248,13 @@ class MemoizedResource(Resource):
             _MONITORING.register_callback(self._tool, events.PY_START, None)
             _MONITORING.free_tool_id(self._tool)
             self._tool = None
+
+
+class Filled(Entries):
+    """A memoized function a scope filled: its entries have no names."""
+
+    __slots__ = ()
+    names_as = ""
 
 
 class _ImportWatch:
@@ -296,11 +296,6 @@ def _entries(function):
         ):
             return before
     return _Size(function)
-
-
-def _leak(memoized: Memoized) -> Leak:
-    kind = f"memoized {memoized.name}"
-    return Leak("", "", kind, (), kind=kind)
 
 
 def _code(function):

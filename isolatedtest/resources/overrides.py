@@ -15,7 +15,12 @@ import threading
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
-from isolatedtest.resources.namespaces import KEEP, Namespace, capped, internal_tag
+from isolatedtest.resources.namespaces import (
+    KEEP,
+    CacheNamespace,
+    capped,
+    internal_tag,
+)
 
 # How deep the current thread is in a cache method: writes to a raw client
 # from outside any are the test's own (memcached.py).
@@ -34,7 +39,7 @@ def own_io() -> bool:
 class NamespacedCache:
     """Keep the books, route keys into the namespace, scope clear()."""
 
-    _isolatedtest_namespace: Namespace
+    _isolatedtest_namespace: CacheNamespace
     _isolatedtest_alias: str
 
     # A data descriptor: it wins over the instance's own ``key_func``, which

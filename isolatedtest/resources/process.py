@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from django.apps import apps
 
-from isolatedtest.engine import Resource, Scope
-from isolatedtest.outcomes import Leak
+from isolatedtest.engine import ABSENT, Entries, Resource, Scope
 
 _EMPTY: dict = {}  # what an empty cache's copy is (shared, never mutated)
 _MISSING = object()
@@ -25,8 +24,9 @@ class SnapshotResource(Resource):
 
     A subclass names itself (``name``: the kind in reports and in
     ``ISOLATEDTEST['OFF']``) and says how to ``capture`` its entries (a
-    new dict) and ``restore`` them in place. Entries are compared by
-    identity: an object changed in place is not seen.
+    new dict) and ``restore`` them in place. Entries are found changed by
+    identity (an object changed in place is not seen), and compared by
+    ``token``: the object itself, unless a subclass says otherwise.
     """
 
     name = ""
@@ -34,7 +34,6 @@ class SnapshotResource(Resource):
     def __init__(self, reset: bool) -> None:
         self.reset = reset
         self._before: dict = _EMPTY  # before a wider scope's fixture
-        self._uncharged: dict[int, set] = {}  # id(scope): what exempt tests kept
 
     def capture(self) -> dict:
         """Return a copy of the cache's entries."""
@@ -48,10 +47,14 @@ class SnapshotResource(Resource):
         """Return how reports name an entry."""
         return str(key)
 
+    def token(self, value) -> object:
+        """Return what stands for an entry's value when comparing before and now."""
+        return value
+
     def enter(self, scope: Scope) -> None:
         scope.state[self.slot] = self.capture() or _EMPTY
 
-    def leave(self, scope: Scope, report: bool) -> list[Leak] | None:
+    def leave(self, scope: Scope, restore: bool) -> list[Entries] | None:
         saved = scope.state[self.slot]
         now = self.capture()
         if not now and not saved:
@@ -59,36 +62,33 @@ class SnapshotResource(Resource):
         changed = _changed(saved, now)
         if not changed:
             return None
-        if scope.exempt:  # its parent keeps it, uncharged
-            self._uncharged.setdefault(id(scope.parent), set()).update(changed)
-            return None
-        if self.reset:
+        if restore:
             self.restore(saved)
-        kept = set(changed) - self._uncharged.pop(id(scope), set())
-        # Deleting an entry leaves nothing behind: only what is there is a leak.
-        left = sorted(self.label(key) for key in kept if key in now)
-        if not (report and left):
-            return None
-        return [Leak("", "", self.name, tuple(left), kind=self.name)]
+        found = {
+            self.label(key): (self._token(saved, key), self._token(now, key))
+            for key in changed
+        }
+        return [Entries(("", "", self.name, self.name), self.name, found)]
+
+    def _token(self, entries: dict, key) -> object:
+        return self.token(entries[key]) if key in entries else ABSENT
 
     def begin_fixture(self, scope: Scope) -> None:
         self._before = self.capture()
 
-    def end_fixture(self, scope: Scope) -> None:
+    def end_fixture(self, scope: Scope, inner: list[Scope]) -> None:
         """Make what the fixture wrote ``scope``'s: the scopes inside keep it."""
         before, now = self._before, self.capture()
         self._before = _EMPTY
         changed = _changed(before, now)
-        inner = self.engine.current
-        while changed and inner is not None and inner is not scope:
-            saved = dict(inner.state[self.slot])
+        for open_scope in inner if changed else ():
+            saved = dict(open_scope.state[self.slot])
             for key in changed:
                 if key in now:
                     saved[key] = now[key]
                 else:
                     saved.pop(key, None)
-            inner.state[self.slot] = saved
-            inner = inner.parent
+            open_scope.state[self.slot] = saved
 
 
 def _changed(saved: dict, now: dict) -> list:

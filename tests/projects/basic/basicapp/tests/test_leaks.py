@@ -4,8 +4,9 @@ Leaks (what isolatedtest must report, and what --strict must fail):
 - test LeakyTests.test_leaks_one_key: 'default' leaky:one
 - test LeakyTests.test_leaks_two_keys: 'default' leaky:two:a, leaky:two:b
 - test LeakyTests.test_leaks_into_prefixed_alias: 'other' versioned
-- test ClassStateTests.test_changes_a_setup_key: 'default' class:setup
-- class ClassStateTests: 'default' class:setup, class:teardown
+- test ClassStateTests.test_changes_a_setup_key: 'default' class:setup (changed)
+- test ClassStateTests.test_deletes_a_setup_key: 'default' class:setup (deleted)
+- class ClassStateTests: 'default' class:setup, class:teardown (added)
 No test touches another test's keys, so the leaks are the same in any order
 and with or without isolation. Nothing else may be reported.
 """
