@@ -1,7 +1,8 @@
-"""A module's fixture, set up inside a test that already wrote, deletes and clears.
+"""A module's fixture, set up inside a test that already wrote: deletes, clears, writes.
 
-Without isolation the test then sees the key gone and the cache empty; so
-must it with isolation, on every backend.
+Without isolation the test then sees the key gone, the cache empty, the
+values the fixture wrote; so must it with isolation, on every backend. What
+the fixture did is the module's, not the test's or its class's.
 """
 
 import pytest
@@ -42,3 +43,20 @@ class TestClear:
         assert cache.get("flag") is None
         cache.set("after", 2)
         assert cache.get("after") == 2
+
+
+@pytest.fixture(scope="module")
+def raised():
+    cache.set("flag", "raised")
+    cache.set("late", "module")
+
+
+@pytest.mark.usefixtures("flag")
+class TestWrite:
+    def test_a_wider_fixtures_writes_are_seen_at_once(self, request):
+        cache.set("own", 1)
+        assert cache.get("flag") == "up"
+        request.getfixturevalue("raised")
+        assert cache.get("flag") == "raised"
+        assert cache.get("late") == "module"
+        assert cache.get("own") == 1
