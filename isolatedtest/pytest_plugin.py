@@ -78,7 +78,7 @@ class Isolating:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """After pytest has torn every node down (also after -x stopped it)."""
         if self.engine is not None:
-            self.session.ledger.append(("run", "", self.engine.end_run()))
+            self.session.end_run(self.engine)
             self.engine = None
         if self.session is not None and hasattr(self.config, "workerinput"):
             self.config.workeroutput[_KEY] = self.session.ledger.export()

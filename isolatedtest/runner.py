@@ -108,7 +108,7 @@ class IsolationRunnerMixin:
             try:
                 result = super().run_suite(suite, **kwargs)
             finally:
-                session.ledger.append(("run", "", self._engine.end_run()))
+                session.end_run(self._engine)
         stream = getattr(result, "stream", None) or sys.stderr
         session.finish(lambda line: stream.write(line + "\n"))
         stream.flush()

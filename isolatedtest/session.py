@@ -80,6 +80,10 @@ class Session:
                 sys.stderr.write(not_isolated_message(item, None) + "\n")
         return Engine(resources, options.reset)
 
+    def end_run(self, engine: Engine) -> None:
+        """End ``engine``'s run: what it still held is charged to the run."""
+        self.ledger.append(("run", "", engine.end_run()))
+
     def failure(self, scope: str, outcomes: list[Outcome]) -> str | None:
         """Return the message a scope fails with under --strict, if it does."""
         if not self.options.strict:

@@ -126,3 +126,18 @@ def _calls_super(function) -> bool:
             return True
         codes += [const for const in code.co_consts if inspect.iscode(const)]
     return False
+
+
+def explain_unreachable(
+    error: Exception, alias: str, backend: str, location: str
+) -> None:
+    """Name the alias in a connection error's traceback (a note: Python 3.11+)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names.isdisjoint({"ConnectionError", "TimeoutError", "OSError"}):
+        return
+    if hasattr(error, "add_note"):
+        error.add_note(
+            f"isolatedtest: cache alias {alias!r} ({backend} at {location!r}) could "
+            "not be reached. Start the server, or leave the alias out with "
+            "ISOLATEDTEST['EXCLUDE_ALIASES']."
+        )

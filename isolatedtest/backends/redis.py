@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from isolatedtest.backends import backend_class, is_redis
+from isolatedtest.backends import backend_class, explain_unreachable, is_redis
 from isolatedtest.backends.redis_commands import KEYLESS, CommandTable, NotIsolable
 from isolatedtest.backends.redis_connection import (
     Injected,
@@ -272,17 +272,14 @@ class RedisNamespace(Namespace):
             reads.append((key, before, len(commands)))
             command = "EXISTS" if before is ABSENT else "DUMP"
             commands.append((command, tag + key))
-        deletions = 0
         if discard:
             generations = [*space.dead, space.live]
             space.dead, space.live = [], Generation(tag)
             for generation in generations:
-                for key in sorted(generation.records):
-                    commands.append(("DEL", generation.tag + key))
-                    deletions += 1
+                commands += [
+                    ("DEL", generation.tag + key) for key in generation.records
+                ]
         if not commands:
-            return []
-        if not discard and not reads:
             return []
         try:
             replies = execute(self.pool, commands)
@@ -376,7 +373,10 @@ class RedisResource(NamespaceResource):
 
     def explain(self, pool, error: Exception) -> None:
         """Name the alias of a server that cannot be reached (Python 3.11+)."""
-        _explain(self._aliases.get(identity(pool.connection_kwargs)), error)
+        aliases = self._aliases.get(identity(pool.connection_kwargs))
+        if aliases:
+            alias = aliases[0]
+            explain_unreachable(error, alias.name, alias.backend, alias.location)
 
     def adopt(self, pool, connection) -> None:
         """Isolate ``connection`` if its pool reaches an isolated database."""
@@ -417,7 +417,8 @@ class RedisResource(NamespaceResource):
             self._sweep(connection)
         except Exception as error:
             connection.disconnect()
-            _explain(server.aliases, error)
+            alias = server.aliases[0]
+            explain_unreachable(error, alias.name, alias.backend, alias.location)
             raise
         finally:
             connection._it_raw = False
@@ -641,9 +642,6 @@ class NotIsolatedError(Exception):
         )
 
 
-_NOTHING: list = []
-
-
 def _pid_alive(owner: bytes) -> bool:
     """Whether the process of a namespace (``isolatedtest:run:pid-x:``) runs here.
 
@@ -738,20 +736,6 @@ def _any(keys: list):
 
 def _as_bytes(key) -> bytes:
     return key if isinstance(key, bytes) else str(key).encode()
-
-
-def _explain(aliases: list[Alias] | None, error: Exception) -> None:
-    """Add a note naming the alias to a connection error (Python 3.11+)."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    if not aliases or names.isdisjoint({"ConnectionError", "TimeoutError"}):
-        return
-    if hasattr(error, "add_note"):
-        alias = aliases[0]
-        error.add_note(
-            f"isolatedtest: cache alias {alias.name!r} ({alias.backend} at "
-            f"{alias.location!r}) could not be reached. Start the server, or "
-            "leave the alias out with ISOLATEDTEST['EXCLUDE_ALIASES']."
-        )
 
 
 def _location(params: dict) -> str:

@@ -15,6 +15,7 @@ import threading
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
+from isolatedtest.backends import explain_unreachable
 from isolatedtest.resources.namespaces import (
     KEEP,
     CacheNamespace,
@@ -81,7 +82,10 @@ class NamespacedCache:
         try:
             return getattr(super(), name)(*args, **kwargs)
         except Exception as error:
-            _explain(error, self)
+            alias = self._isolatedtest_alias
+            explain_unreachable(
+                error, alias, *self._isolatedtest_namespace.aliases[alias]
+            )
             raise
         finally:
             _calls.depth -= 1
@@ -195,18 +199,3 @@ class RoutedKeyFunc:
     def __call__(self, key, key_prefix, version):
         prefix = self.instance._isolatedtest_namespace.prefix(key_prefix, key)
         return self.function(key, prefix, version)
-
-
-def _explain(error: Exception, instance) -> None:
-    """Add a note naming the alias to a connection error (Python 3.11+)."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    if names.isdisjoint({"ConnectionError", "TimeoutError", "OSError"}):
-        return
-    if hasattr(error, "add_note"):
-        alias = instance._isolatedtest_alias
-        backend, location = instance._isolatedtest_namespace.aliases[alias]
-        error.add_note(
-            f"isolatedtest: cache alias {alias!r} ({backend} at {location!r}) could "
-            "not be reached. Start the server, or leave the alias out with "
-            "ISOLATEDTEST['EXCLUDE_ALIASES']."
-        )
