@@ -100,7 +100,7 @@ class Changes(PendingLeak):
 
     def entries(self) -> Iterable[tuple[object, object, object]]:
         """Yield (raw key, value when the scope opened, value now)."""
-        raise NotImplementedError
+        raise NotImplementedError  # or ``verdicts`` overridden
 
     def label(self, raw) -> str | None:
         """Return how reports name an entry; None to leave it out (persistent)."""
@@ -122,15 +122,11 @@ class Changes(PendingLeak):
             if name is not None:
                 names.append(name)
                 changes.append(found)
-        if not names:
-            return None
-        return self.leak(tuple(names), tuple(changes))
+        return self.leak(names, changes) if names else None
 
-    def leak(self, names: tuple[str, ...], changes: tuple[str, ...]) -> Leak:
+    def leak(self, names: list[str], changes: list[str]) -> Leak:
         alias, backend, location, kind = self.origin
-        order = sorted(range(len(names)), key=names.__getitem__)
-        names = tuple(names[i] for i in order)
-        changes = tuple(changes[i] for i in order)
+        names, changes = tuple(names), tuple(changes)
         keys = names if self.names_as == "keys" else ()
         attributes = names if self.names_as == "attributes" else ()
         return Leak(alias, backend, location, keys, attributes, kind, changes)

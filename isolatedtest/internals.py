@@ -17,7 +17,8 @@ name                                          used for, and the tests guarding i
                                               (tests/test_shared_servers.py)
 ``TestSuite._handleModuleFixture``,           where a module's and a class's
 ``_handleModuleTearDown``,                    setups begin (tests/test_lifecycle.py,
-``_handleClassSetUp`` (``result.py``)         tests/test_class_setup_edges.py)
+``TestResult._previousTestClass``             tests/test_class_setup_edges.py)
+(``result.py``)
 ``TestCase._classSetupFailed``,               a failed setUpClass/setUpModule
 ``TestResult._moduleSetUpFailed`` (this       (tests/test_class_setup_edges.py)
 module)

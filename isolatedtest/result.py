@@ -64,28 +64,29 @@ class IsolatingSuite(unittest.TestSuite):
     _entering: str | None = None  # the module whose setup comes next
 
     def _handleModuleFixture(self, test, result):
-        # unittest ends the previous module (_handleModuleTearDown) only when
-        # the module changes: the new one's scope opens right after that.
-        if getattr(result, "engine", None) is not None:
-            self._entering = type(test).__module__
+        # Called before each test; only a new class can start a module or a
+        # class. unittest ends the previous module (_handleModuleTearDown)
+        # only when the module changes: the new one's scope opens right
+        # after that, and the class's once the module's setup is done.
+        cls = type(test)
+        if cls is getattr(result, "_previousTestClass", None):
+            return  # the same class: unittest has nothing to do here either
+        if getattr(result, "engine", None) is None:
+            return super()._handleModuleFixture(test, result)
+        self._entering = cls.__module__
         try:
             super()._handleModuleFixture(test, result)
         finally:
             self._entering = None
+        end = result.start_class(cls)
+        if end is not None:
+            cls.addClassCleanup(end)
 
     def _handleModuleTearDown(self, result):
         super()._handleModuleTearDown(result)
         if self._entering is not None:
             unittest.addModuleCleanup(result.start_module(self._entering))
             self._entering = None
-
-    def _handleClassSetUp(self, test, result):
-        if getattr(result, "engine", None) is not None:
-            cls = type(test)
-            end = result.start_class(cls)
-            if end is not None:
-                cls.addClassCleanup(end)
-        super()._handleClassSetUp(test, result)
 
 
 class IsolatingResult:

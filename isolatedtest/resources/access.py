@@ -23,7 +23,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from isolatedtest.conf import Config
 from isolatedtest.engine import TEST, Resource, Scope
 from isolatedtest.outcomes import Access, Place, Reads
-from isolatedtest.resources.adoption import extend, forget, install, origin
+from isolatedtest.resources.adoption import ORIGIN, extend, forget, install, origin
 
 _MISSING = object()
 RECORDER = "_isolatedtest_recorder"  # the Recorder, in an adopted instance's dict
@@ -69,7 +69,7 @@ class Recorder:
     def read(self, instance, key, kind: str, found: bool, value=_MISSING) -> None:
         if not self.testing:
             return
-        alias, _, location = origin(instance)
+        alias, _, location = instance.__dict__[ORIGIN]
         place = (location, key)
         if place in self.own or place in self.accesses or location in self.cleared:
             return
@@ -81,7 +81,7 @@ class Recorder:
 
     def wrote(self, instance, key, value=_MISSING) -> None:
         """Record a write of ``value`` (_MISSING: a deletion)."""
-        place = (origin(instance)[2], key)
+        place = (instance.__dict__[ORIGIN][2], key)  # per write: no call
         pickled = None if value is _MISSING else _pickled(value)
         if self.testing:
             self.own.add(place)

@@ -191,7 +191,7 @@ def grouped(found: dict, origin_of, place) -> list[Entries]:
     code named it.
     """
     by_alias: dict[tuple, dict] = {}
-    for entry, values in found.items():
+    for entry, values in sorted(found.items(), key=lambda item: str(item[0])):
         origin, key = origin_of(entry)
         by_alias.setdefault(origin, {})[key] = values
     return [

@@ -19,11 +19,22 @@ from django.core.signals import setting_changed
 
 from isolatedtest.backends import backend_class
 from isolatedtest.conf import Config
-from isolatedtest.engine import ABSENT, PRESENT, TEST, Changes, Resource, Scope
+from isolatedtest.engine import (
+    ABSENT,
+    ADDED,
+    PRESENT,
+    TEST,
+    Changes,
+    Resource,
+    Scope,
+    change,
+)
 from isolatedtest.internals import locmem_stores
+from isolatedtest.outcomes import Leak
 
 _EMPTY: dict = {}
 _MISSING = object()
+_NO_KEYS: frozenset = frozenset()
 
 # {LOCATION: (data copy, expiry copy)} for each non-empty store.
 Snapshot = dict[str, tuple[dict, dict]]
@@ -170,12 +181,11 @@ class LocMemResource(Resource):
                     continue
             expiry = expiries[name]
             with self._locks[name]:
+                # Against an empty store every key is new: no value is needed.
+                now = (dict(data) if saved_data else None, dict(expiry))
                 found.append(
                     StoreChanges(
-                        name,
-                        (dict(data), dict(expiry)),
-                        (saved_data, saved_expiry),
-                        self._persistent,
+                        name, now, (saved_data, saved_expiry), self._persistent
                     )
                 )
                 if not restore:
@@ -226,45 +236,82 @@ class StoreChanges(Changes):
     __slots__ = ("before", "head", "only", "persistent", "this", "time")
 
     def __init__(self, location: str, now: tuple, before: tuple, persistent) -> None:
+        # Set here, not through Changes.__init__: this is made for every test.
+        self.place = location
+        self.skip = _NO_KEYS
+        self.only: frozenset | None = None  # the raw keys it may be charged with
         alias, backend, prefix = _aliases.get(location, _UNNAMED)
-        super().__init__((alias, backend, location, "cache"), location)
-        self.head = f"{prefix}:"
+        self.head = prefix + ":"
+        self.origin = (alias, backend, location, "cache")
         self.this = now  # (data, expiry) now
         self.before = before  # (data, expiry) when the scope opened
         self.persistent = persistent
-        self.only: frozenset | None = None  # the raw keys it may be charged with
         self.time = time.time()
 
     def raw_keys(self) -> set[str]:
         """Every key whose value or expiry differs (a leak or not)."""
         (data, expiry), (saved, saved_expiry) = self.this, self.before
+        if data is None:  # nothing before: every key is new
+            return set(expiry)
         keys = {k for k, v in data.items() if saved.get(k, _MISSING) != v}
         keys.update(k for k in saved if k not in data)
         keys.update(k for k, e in expiry.items() if saved_expiry.get(k, e) != e)
         return keys
 
-    def entries(self):
-        (data, expiry), (saved, saved_expiry) = self.this, self.before
-        now, only = self.time, self.only
-        if not saved and only is None:  # the common case: a test's new keys
-            for key, expires in expiry.items():
-                if expires is None or expires > now:
-                    yield key, ABSENT, PRESENT
-            return
-        for key in self.raw_keys() if only is None else only:
-            old, new = saved.get(key, ABSENT), data.get(key, ABSENT)
-            old_expires, new_expires = saved_expiry.get(key), expiry.get(key)
-            if old_expires is not None and old_expires <= now:
-                old = ABSENT
-            if new_expires is not None and new_expires <= now:
-                new = ABSENT
-            yield key, old, new
+    def count(self) -> tuple[str, int] | None:
+        if (
+            self.this[0] is not None
+            or self.only is not None
+            or self.persistent
+            or self.skip
+        ):
+            return super().count()
+        now, found = self.time, 0  # the hot path: a test's new keys, counted
+        for expires in self.this[1].values():
+            if expires is None or expires > now:
+                found += 1
+        return (self.origin[0] or self.place, found) if found else None
 
-    def label(self, raw: str) -> str | None:
-        key = _user_key(raw, self.head)
-        if self.persistent is not None and self.persistent.match(key):
+    def resolve(self) -> Leak | None:
+        head, persistent = self.head, self.persistent
+        keys, changes = [], []  # named in the order written
+        for raw, verdict in self.verdicts():
+            key = _user_key(raw, head)
+            if persistent is None or not persistent.match(key):
+                keys.append(key)
+                changes.append(verdict)
+        if not keys:
             return None
-        return key
+        alias, backend, location, _ = self.origin
+        return Leak(alias, backend, location, tuple(keys), changes=tuple(changes))
+
+    def verdicts(self) -> list[tuple[str, str]]:
+        # The rule (``change``), key by key, on the values as they were and
+        # are at ``time``; a test's new keys (the hot path) are all added.
+        (data, expiry), (saved, saved_expiry) = self.this, self.before
+        now, skip = self.time, self.skip
+        if data is None and self.only is None:
+            return [
+                (key, ADDED)
+                for key, expires in expiry.items()
+                if (expires is None or expires > now) and key not in skip
+            ]
+        found = []
+        for key in self.raw_keys() if self.only is None else self.only:
+            old, expires = saved.get(key, ABSENT), saved_expiry.get(key)
+            if expires is not None and expires <= now:
+                old = ABSENT
+            if data is None:
+                new = PRESENT if key in expiry else ABSENT
+            else:
+                new = data.get(key, ABSENT)
+            expires = expiry.get(key)
+            if expires is not None and expires <= now:
+                new = ABSENT
+            verdict = change(old, new)
+            if verdict is not None and key not in skip:
+                found.append((key, verdict))
+        return found
 
 
 def _changed_keys(before: Snapshot, after: Snapshot) -> dict[str, set[str]]:
