@@ -105,7 +105,14 @@ class Isolating:
             self._read_options()
             if self._controller:
                 return  # the workers run the tests
-            self.engine = self.session.build(self._run_id(), "--isolation-strict")
+            # pytest-django empties SITE_CACHE before every test itself.
+            cleared = getattr(
+                self.config.pluginmanager.get_plugin("django"),
+                "_django_clear_site_cache",
+                None,
+            )
+            off = ("sites",) if cleared else ()
+            self.engine = self.session.build(self._run_id(), "--isolation-strict", off)
         except CommandError as error:  # a ConfigurationError, or --strict refusing
             self.session = None  # nothing ran: nothing to sum up
             raise pytest.UsageError(f"isolatedtest: {error}") from None

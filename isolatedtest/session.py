@@ -52,15 +52,18 @@ class Session:
         )
         self.unsupported: list[Unsupported] = []
 
-    def build(self, run_id: str, strict_flag: str | None = None) -> Engine:
+    def build(
+        self, run_id: str, strict_flag: str | None = None, off: tuple[str, ...] = ()
+    ) -> Engine:
         """Build this process's engine, with the resources the options ask for.
 
         With ``strict_flag`` (the main process), name what cannot be
-        isolated: a warning, or with --strict a CommandError.
+        isolated: a warning, or with --strict a CommandError. ``off``: what
+        the front end leaves to its framework.
         """
         config = load_config()
         options = self.options
-        off = config.off + tuple(
+        off += config.off + tuple(
             name.strip() for name in (options.off or "").split(",") if name.strip()
         )
         resources, found = build(

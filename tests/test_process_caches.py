@@ -170,3 +170,29 @@ def test_a_wider_fixture_fills_a_memoized_function_for_its_module(run_pytest):
         "  leak: module shop/tests/test_module_fixture.py: memoized "
         "shop.pricing.vat_rate, filled"
     ) in run.stdout, run.log
+
+
+FILLS = "shop.tests.test_fills"
+
+
+def test_filling_a_row_cache_with_rows_the_scope_did_not_write_is_no_leak(manage):
+    run = manage("outside", "isolatedtest", FILLS, "--strict", "-v", "2")
+    # Only the class that cached a Site it created leaves a stale entry.
+    assert run.problems == {f"tearDownClass ({FILLS}.CachedNewSiteTests)": "ERROR"}, (
+        run.log
+    )
+    assert "SITE_CACHE: '2' (added)" in run.problem_text(
+        f"tearDownClass ({FILLS}.CachedNewSiteTests)"
+    ), run.log
+    assert run.leak_lines == [
+        f"  leak: class {FILLS}.CachedNewSiteTests: SITE_CACHE, 1 key"
+    ], run.log
+
+
+def test_under_pytest_django_site_cache_is_left_to_it(run_pytest):
+    # pytest-django empties SITE_CACHE before every test: what a test leaves
+    # there reaches no other test, so it is no leak, even a renamed site.
+    sites = "shop/tests/test_outside.py::SiteTests"
+    strict = run_pytest("outside", sites, "--isolation-strict")
+    assert strict.returncode == 0, strict.log
+    assert strict.summary == "isolatedtest: no cache leaks.", strict.log

@@ -5,13 +5,21 @@ hold rows of the test database: a test that renames the current site or
 recreates a content type leaves the stale object there for every later test,
 after its transaction rolled back. Both are dicts, so they are isolated
 exactly as LocMemCache stores are: copied when a scope opens, put back in
-place when it ends, and what differs is the scope's leak. Third-party
-packages build theirs on ``SnapshotResource`` (see the README).
+place when it ends. Third-party packages build theirs on
+``SnapshotResource``, or ``RowCache`` for a cache of rows (see the README).
+
+A row cache's entry is judged as the next scope would see it: one that
+holds a row the scope did not create, change or delete (no ``post_save``
+or ``post_delete`` of it in the scope) holds what loading the row gives, so
+filling it, refilling it or emptying it changes nothing. Only an entry of a
+row the scope wrote can be stale once its transaction is rolled back: that
+is a leak, compared field by field.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
+from django.db.models.signals import post_delete, post_save
 
 from isolatedtest.engine import ABSENT, Entries, Resource, Scope
 
@@ -98,7 +106,76 @@ def _changed(saved: dict, now: dict) -> list:
     return found
 
 
-class SiteCache(SnapshotResource):
+class RowCache(SnapshotResource):
+    """A cache of database rows: only entries of rows the scope wrote are leaks.
+
+    ``models()`` returns the model classes its rows are (once Django's apps
+    are loaded); their ``post_save`` and ``post_delete`` tell which rows
+    each scope wrote. Saves that send no signal (``QuerySet.update``, raw
+    SQL) are not seen.
+    """
+
+    def __init__(self, reset: bool) -> None:
+        super().__init__(reset)
+        self._written: dict[Scope, set] = {}  # {scope: {(model, pk)} it wrote}
+        self._listening = False
+
+    def models(self) -> tuple[type, ...]:
+        raise NotImplementedError
+
+    def _listen(self) -> None:
+        if self._listening or not apps.ready:
+            return
+        self._listening = True
+        for model in self.models():
+            post_save.connect(self._wrote, sender=model, weak=False)
+            post_delete.connect(self._wrote, sender=model, weak=False)
+
+    def _wrote(self, sender, instance, **kwargs) -> None:
+        if self.engine is not None:
+            scope = self.engine.receiver()
+            row = (sender._meta.concrete_model, instance.pk)
+            self._written.setdefault(scope, set()).add(row)
+
+    def enter(self, scope: Scope) -> None:
+        self._listen()
+        super().enter(scope)
+
+    def leave(self, scope: Scope, restore: bool) -> list[Entries] | None:
+        written = self._written.pop(scope, ())
+        saved = scope.state[self.slot]
+        now = self.capture()
+        changed = _changed(saved, now) if (saved or now) else ()
+        if restore and changed:
+            self.restore(saved)
+        found = {
+            self.label(key): (_fields(saved.get(key)), _fields(now[key]))
+            for key in changed
+            if key in now and (now[key]._meta.concrete_model, now[key].pk) in written
+        }
+        if not found:
+            return None
+        return [Entries(("", "", self.name, self.name), self.name, found)]
+
+    def hand_over(self, scope: Scope) -> None:
+        written = self._written.pop(scope, None)
+        if written:
+            self._written.setdefault(scope.parent, set()).update(written)
+
+    def end_run(self) -> None:
+        for model in self.models() if self._listening else ():
+            post_save.disconnect(self._wrote, sender=model)
+            post_delete.disconnect(self._wrote, sender=model)
+
+
+def _fields(row) -> object:
+    """A row as its concrete fields' values (ABSENT for no row)."""
+    if row is None:
+        return ABSENT
+    return tuple(getattr(row, f.attname) for f in row._meta.concrete_fields)
+
+
+class SiteCache(RowCache):
     """``django.contrib.sites``' ``SITE_CACHE``: Site objects by id and by host.
 
     ``Site.objects.clear_cache()`` rebinds the module's dict, so the current
@@ -109,6 +186,11 @@ class SiteCache(SnapshotResource):
 
     name = "SITE_CACHE"
     _module = None
+
+    def models(self) -> tuple[type, ...]:
+        from django.contrib.sites.models import Site
+
+        return (Site,)
 
     def _sites(self):
         if self._module is None and apps.ready:
@@ -128,7 +210,7 @@ class SiteCache(SnapshotResource):
             module.SITE_CACHE.update(saved)
 
 
-class ContentTypeCache(SnapshotResource):
+class ContentTypeCache(RowCache):
     """The ContentType manager's cache: {database: {(app_label, model) or id: row}}.
 
     Read once Django's apps are loaded, as ``SiteCache``.
@@ -136,6 +218,11 @@ class ContentTypeCache(SnapshotResource):
 
     name = "ContentType cache"
     _cache = None
+
+    def models(self) -> tuple[type, ...]:
+        from django.contrib.contenttypes.models import ContentType
+
+        return (ContentType,)
 
     def _rows(self) -> dict | None:
         if self._cache is None and apps.ready:
