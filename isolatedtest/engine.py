@@ -131,10 +131,6 @@ class Changes(PendingLeak):
         attributes = names if self.names_as == "attributes" else ()
         return Leak(alias, backend, location, keys, attributes, kind, changes)
 
-    def count(self) -> tuple[str, int] | None:
-        found = len(self.verdicts())
-        return (self.origin[0] or self.origin[2], found) if found else None
-
 
 class Entries(Changes):
     """Changes whose entries were read when the scope ended: {raw: (before, now)}."""

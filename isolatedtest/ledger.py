@@ -12,12 +12,14 @@ from dataclasses import asdict, dataclass, field
 
 from isolatedtest.outcomes import (
     Access,
+    Count,
     Leak,
     Outcome,
     PendingLeak,
     RawWrite,
     Reads,
     ResetFailure,
+    counted,
 )
 
 BATCH = 1000  # charges worked out at a time
@@ -45,19 +47,22 @@ class Tally:
     keys: int = 0
     attributes: int = 0
     aliases: set[str] = field(default_factory=set)
+    changes: dict[str, int] = field(default_factory=dict)  # {"added": n, ...}
 
-    def count(self, scope: str, leaks: list[tuple[str, int, int]]) -> None:
-        """Count one scope's leaks: (alias or location, keys, attributes) each."""
+    def count(self, scope: str, leaks: list[Count]) -> None:
+        """Count one scope's leaks."""
         if not leaks:
             return
         if scope == "test":
             self.tests += 1
         else:
             self.scopes[scope] = self.scopes.get(scope, 0) + 1
-        for name, keys, attributes in leaks:
+        for name, keys, attributes, kinds in leaks:
             self.keys += keys
             self.attributes += attributes
             self.aliases.add(name)
+            for kind, n in kinds.items():
+                self.changes[kind] = self.changes.get(kind, 0) + n
 
     def add(self, other: Tally) -> None:
         """Add the counts of another process's run (a pytest-xdist worker's)."""
@@ -67,6 +72,8 @@ class Tally:
         self.keys += other.keys
         self.attributes += other.attributes
         self.aliases |= other.aliases
+        for kind, n in other.changes.items():
+            self.changes[kind] = self.changes.get(kind, 0) + n
 
 
 def resolve(outcomes: list[Outcome]) -> list[Outcome]:
@@ -159,13 +166,12 @@ class Ledger:
             for outcome in outcomes:
                 if isinstance(outcome, PendingLeak):
                     # Cheaper to count than to resolve.
-                    counted = outcome.count()
-                    if counted is not None:
-                        leaks.append((*counted, 0))
+                    found = outcome.count()
+                    if found is not None:
+                        leaks.append(found)
                     continue
                 if isinstance(outcome, Leak):
-                    name_ = outcome.alias or outcome.location
-                    leaks.append((name_, len(outcome.keys), len(outcome.attributes)))
+                    leaks.append(counted(outcome))
                     if not self.detailed:
                         continue
                 self._kept.append(Record(scope, name, outcome))

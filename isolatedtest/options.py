@@ -58,6 +58,16 @@ OPTIONS = (
         "Write every leak found to FILE as JSON.",
     ),
     Option(
+        "baseline",
+        "--leak-baseline",
+        "--leak-baseline",
+        "leak_baseline",
+        "ISOLATEDTEST_LEAK_BASELINE",
+        "BASELINE",
+        "Under strict mode, let pass the leaks listed in BASELINE (a file "
+        "--leak-report wrote), and list those that no longer leak.",
+    ),
+    Option(
         "no_isolation",
         "--no-isolation",
         "--no-isolation",
@@ -95,6 +105,7 @@ class Options:
 
     strict: bool = False
     report: str | None = None
+    baseline: str | None = None
     no_isolation: bool = False
     dependencies: bool = False
     off: str | None = None
@@ -171,6 +182,8 @@ def resolve(
         if value is not None and value is not False:
             if option.metavar == "FILE":
                 _check_writable(str(value), source)
+            elif option.metavar == "BASELINE":
+                _check_baseline(str(value), source)
             values[option.name] = value
             sources[option.name] = source
     return Options(**values, sources=sources)
@@ -188,6 +201,20 @@ def _flag(name: str, value: str) -> bool:
         f"{name}={value!r} is not a yes or no: use 1 or 0 "
         "(true/false, yes/no and on/off work too)."
     )
+
+
+def _check_baseline(path: str, source: str) -> None:
+    """Stop now, not after the run, if the baseline cannot be read."""
+    from isolatedtest.baseline import Baseline
+    from isolatedtest.conf import ConfigurationError
+
+    try:
+        Baseline.load(path)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"the leak baseline {path!r} (from {source}) cannot be used: {error}. "
+            "Give a file --leak-report wrote."
+        ) from None
 
 
 def _check_writable(path: str, source: str) -> None:

@@ -40,10 +40,22 @@ class PendingLeak:
     def resolve(self) -> Leak | None:
         raise NotImplementedError
 
-    def count(self) -> tuple[str, int] | None:
-        """Return (alias or location, number of keys), without resolving."""
+    def count(self) -> Count | None:
+        """Return what the summary counts of it (cheaper than resolving, if can)."""
         leak = self.resolve()
-        return (leak.alias or leak.location, len(leak.keys)) if leak else None
+        return counted(leak) if leak else None
+
+
+# What the summary counts of a leak: (alias or location, keys, attributes,
+# {"added": n, "changed": n, "deleted": n}).
+Count = tuple[str, int, int, dict[str, int]]
+
+
+def counted(leak: Leak) -> Count:
+    kinds: dict[str, int] = {}  # of its keys and attributes (not a function's fill)
+    for change in leak.changes[: len(leak.keys) + len(leak.attributes)]:
+        kinds[change] = kinds.get(change, 0) + 1
+    return (leak.alias or leak.location, len(leak.keys), len(leak.attributes), kinds)
 
 
 @dataclass(frozen=True)

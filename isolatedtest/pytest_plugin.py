@@ -281,7 +281,7 @@ class Isolating:
         if not outcomes:
             return
         self.session.ledger.append((scope, name, outcomes))
-        message = self.session.failure(scope, outcomes)
+        message = self.session.failure(scope, name, outcomes)
         if message:
             raise LeakFailure(message)
 

@@ -17,11 +17,13 @@ from isolatedtest.outcomes import (
     RawWrite,
     ResetFailure,
     Unsupported,
+    counted,
 )
 
 REPORT_VERSION = 1
 # Scopes in the summary, inner to outer (unittest's and pytest's).
 SCOPE_ORDER = ("class", "module", "package", "directory", "session")
+CHANGES = ("added", "changed", "deleted")
 
 
 def describe(outcome: Outcome) -> str:
@@ -134,6 +136,7 @@ def summary(
     verbosity: int,
     dependencies: bool = False,
     more: str = "Run with -v 2 to list them, -v 3 for keys.",
+    accepted=None,
 ) -> str:
     """Return the lines printed after the run; ``more`` says how to see more."""
     records = ledger.records()
@@ -145,7 +148,7 @@ def summary(
         fate = "isolation hid it from later tests but could not delete all of it"
     else:
         fate = "isolation undid it"
-    lines = [_leak_summary(ledger.tally, leaks, fate, verbosity, more)]
+    lines = [_leak_summary(ledger.tally, leaks, fate, verbosity, more, accepted)]
     if dependencies:
         found = graph.dependencies(records, isolated)
         lines.append(graph.summary(found, isolated, verbosity))
@@ -185,7 +188,12 @@ def _raw_writes(records: list[Record], verbosity: int) -> list[str]:
 
 
 def _leak_summary(
-    tally: Tally, records: list[Record], fate: str, verbosity: int, more: str
+    tally: Tally,
+    records: list[Record],
+    fate: str,
+    verbosity: int,
+    more: str,
+    accepts=None,
 ) -> str:
     if not (tally.tests or tally.scopes):
         return "isolatedtest: no cache leaks."
@@ -201,7 +209,7 @@ def _leak_summary(
     where = ", ".join(map(repr, sorted(tally.aliases)))
     lines = [
         f"isolatedtest: {who} left cache state behind "
-        f"({f'{what} in ' if what else ''}{where}); {fate}."
+        f"({f'{what} in ' if what else ''}{where}; {_kinds(tally.changes)}); {fate}."
     ]
     if verbosity < 2:
         lines[0] += f" {more}"
@@ -212,14 +220,51 @@ def _leak_summary(
             _count(len(leak.keys), "key"),
             _count(len(leak.attributes), "attribute"),
         )
+        what = ", ".join(part for part in counts if part)
+        what = f"{what} ({_kinds(counted(leak)[3])})" if what else "filled"
+        mark = " [in the baseline]" if accepts and accepts(record) else ""
         lines.append(
-            f"  leak: {record.scope} {record.name}: {describe(leak)}, "
-            + (", ".join(part for part in counts if part) or "filled")
+            f"  leak: {record.scope} {record.name}: {describe(leak)}, {what}{mark}"
         )
         if verbosity >= 3:
-            lines.extend(f"      {key}" for key in leak.keys)
-            lines.extend(f"      attribute: {name}" for name in leak.attributes)
+            changes = iter(leak.changes)
+            lines.extend(f"      {key} ({next(changes, '')})" for key in leak.keys)
+            lines.extend(
+                f"      attribute: {name} ({next(changes, '')})"
+                for name in leak.attributes
+            )
     return "\n".join(lines)
+
+
+def baseline_lines(baseline, records: list[Record], accepted) -> str:
+    """Say which leaks the baseline does not list, and what it lists in vain."""
+    leaks = [r for r in records if isinstance(r.outcome, Leak)]
+    new = [r for r in leaks if not accepted(r)]
+    name = f"the baseline {baseline.path!r}"
+    lines = []
+    if new:
+        shown = "; ".join(f"{r.scope} {r.name}" for r in new[:5])
+        more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+        lines.append(f"isolatedtest: not in {name}: {shown}{more}.")
+    elif leaks:
+        lines.append(f"isolatedtest: every leak is in {name}.")
+    stale = baseline.stale([(r.scope, r.name, r.outcome) for r in leaks])
+    if stale:
+        shown = "; ".join(
+            f"{scope} {scope_name}: {where!r} {key!r}"
+            for (scope, scope_name, where), key in stale[:5]
+        )
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        lines.append(
+            f"isolatedtest: {name} lists {_count(len(stale), 'key')} that no "
+            f"longer leak: {shown}{more}. Rewrite it with --leak-report."
+        )
+    return "\n".join(lines)
+
+
+def _kinds(kinds: dict[str, int]) -> str:
+    """Return "6 added, 1 changed, 1 deleted"."""
+    return ", ".join(f"{kinds[kind]} {kind}" for kind in CHANGES if kinds.get(kind))
 
 
 def _enumerate(parts: list[str]) -> str:
@@ -244,6 +289,7 @@ def write_json(
     strict: bool,
     unsupported: list[Unsupported],
     dependencies: bool = False,
+    accepted=None,
 ) -> None:
     """Write the machine-readable report (format documented in the README)."""
     records = ledger.records()
@@ -256,7 +302,12 @@ def write_json(
             for item in unsupported
         ],
         "leaks": [
-            {"scope": r.scope, "name": r.name, **asdict(r.outcome)}
+            {
+                "scope": r.scope,
+                "name": r.name,
+                **asdict(r.outcome),
+                **({"in_baseline": accepted(r)} if accepted else {}),
+            }
             for r in records
             if isinstance(r.outcome, Leak)
         ],

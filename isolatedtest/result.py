@@ -199,7 +199,7 @@ class IsolatingResult:
         A failed reset is reported, never turned into this scope's failure.
         """
         self.record((scope, name, outcomes))
-        message = self.session.failure(scope, outcomes)
+        message = self.session.failure(scope, name, outcomes)
         if message:
             raise failure(message)
 

@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from django.core.management.base import CommandError
 
+from isolatedtest.baseline import Baseline
 from isolatedtest.conf import load_config
 from isolatedtest.engine import Engine
-from isolatedtest.ledger import Ledger, resolve
+from isolatedtest.ledger import Ledger, Record, resolve
 from isolatedtest.options import Options
 from isolatedtest.outcomes import (
     BadLocation,
@@ -27,6 +28,7 @@ from isolatedtest.outcomes import (
 )
 from isolatedtest.report import (
     bad_location_message,
+    baseline_lines,
     broken_resource_message,
     failure_message,
     not_isolated_message,
@@ -47,9 +49,9 @@ class Session:
         self.options = options
         self.verbosity = verbosity
         self.hint = hint
-        self.ledger = Ledger(
-            detailed=verbosity >= 2 or bool(options.report) or options.dependencies
-        )
+        self.baseline = Baseline.load(options.baseline) if options.baseline else None
+        detailed = verbosity >= 2 or options.report or self.baseline
+        self.ledger = Ledger(detailed=bool(detailed or options.dependencies))
         self.unsupported: list[Unsupported] = []
 
     def build(
@@ -87,12 +89,33 @@ class Session:
         """End ``engine``'s run: what it still held is charged to the run."""
         self.ledger.append(("run", "", engine.end_run()))
 
-    def failure(self, scope: str, outcomes: list[Outcome]) -> str | None:
-        """Return the message a scope fails with under --strict, if it does."""
+    def failure(self, scope: str, name: str, outcomes: list[Outcome]) -> str | None:
+        """Return the message a scope fails with under --strict, if it does.
+
+        What the baseline lists is no failure.
+        """
         if not self.options.strict:
             return None
         failing = [o for o in resolve(outcomes) if isinstance(o, (Leak, RawWrite))]
+        if self.baseline is not None:
+            failing = [
+                rest
+                for o in failing
+                if (rest := self._not_in_baseline(scope, name, o)) is not None
+            ]
         return failure_message(scope, failing) if failing else None
+
+    def _not_in_baseline(self, scope: str, name: str, outcome):
+        if isinstance(outcome, Leak):
+            return self.baseline.rest(scope, name, outcome)
+        return outcome
+
+    def accepted(self, record: Record) -> bool:
+        """Whether the baseline accepts all of a leak record."""
+        baseline = self.baseline
+        return baseline is not None and (
+            baseline.rest(record.scope, record.name, record.outcome) is None
+        )
 
     def finish(self, write: Callable[[str], None]) -> None:
         """Say what the run found (one line each); write the report."""
@@ -110,8 +133,14 @@ class Session:
                 self.verbosity,
                 options.dependencies,
                 self.hint,
+                self.accepted if self.baseline else None,
             )
         )
+        said = self.baseline and baseline_lines(
+            self.baseline, self.ledger.records(), self.accepted
+        )
+        if said:
+            write(said)
         if options.report:
             report = dict(
                 ledger=self.ledger,
@@ -119,6 +148,7 @@ class Session:
                 strict=options.strict,
                 unsupported=self.unsupported,
                 dependencies=options.dependencies,
+                accepted=self.accepted if self.baseline else None,
             )
             try:
                 write_json(options.report, **report)

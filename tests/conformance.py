@@ -200,8 +200,13 @@ def start(
     redis: str | None = None,
     memcached: str | None = None,
     labels: tuple[str, ...] = ("cache",),
+    strict: bool = False,
 ) -> tuple[subprocess.Popen, Path]:
-    """Start one runtests.py run of ``labels``; return it and its results file."""
+    """Start one runtests.py run of ``labels``; return it and its results file.
+
+    With ``strict``, the isolated run fails each scope that leaks: what
+    differs from the plain run is then what --strict would fail.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     settings = settings_module(directory, isolated, redis, memcached)
     results = directory / "results.json"
@@ -212,6 +217,7 @@ def start(
         **{k: v for k, v in os.environ.items() if not k.startswith("ISOLATEDTEST_")},
         "PYTHONPATH": os.pathsep.join(paths),
         RESULTS_ENV: str(results),
+        **({"ISOLATEDTEST_STRICT": "1"} if strict and isolated else {}),
     }
     command = [
         sys.executable,
@@ -254,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", help="host:port of a Redis server to use")
     parser.add_argument("--memcached", help="host:port of a Memcached server to use")
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="isolated run with --strict: the differences are its failures",
+    )
+    parser.add_argument(
         "labels", nargs="*", default=["cache"], help="Django's test apps (cache)"
     )
     args = parser.parse_args(argv)
@@ -269,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.redis,
                 args.memcached,
                 tuple(args.labels),
+                args.strict,
             )
             outcomes[isolated] = finish(*run)
     differ = differences(outcomes[False], outcomes[True])

@@ -25,5 +25,5 @@ def test_isolation_starts_before_the_apps_are_loaded(run_pytest, way):
     run = run_pytest("lateapps", "-p", "no:django", env=WAYS[way])
     assert run.returncode == 0, run.log
     assert run.summary.startswith(
-        "isolatedtest: 1 test left cache state behind (1 key in 'default')"
+        "isolatedtest: 1 test left cache state behind (1 key in 'default'; 1 added)"
     ), run.log

@@ -56,7 +56,8 @@ def test_the_demo_fails_under_test_and_passes_under_isolatedtest(demo, order):
 def test_the_demo_passes_under_isolatedtest_with_parallel_workers(demo):
     code, output = demo("isolatedtest", "--parallel", "2")
     assert code == 0, output
-    assert "20 tests and 1 class left cache state behind" in output
+    # Filling SITE_CACHE with the unchanged site is no leak.
+    assert "18 tests and 1 class left cache state behind" in output
 
 
 def test_the_demo_on_a_shared_redis_collides_only_under_plain_test(demo, redis_server):

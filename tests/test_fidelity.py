@@ -91,7 +91,7 @@ def test_a_reset_that_keeps_failing_is_reported_once_with_its_leaks(
     ], run
     # The next test does not see them (a fresh namespace), but they are there.
     assert (
-        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'); "
+        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'; 2 added); "
         "isolation hid it from later tests but could not delete all of it. "
         "Run with -v 2 to list them, -v 3 for keys."
     ) in run.stderr.splitlines(), run
@@ -123,9 +123,9 @@ def test_attributes_changed_on_cache_objects_are_put_back_and_reported(
     assert run.returncode == 0, run
     assert run.summary == (
         "isolatedtest: 2 tests and 1 class left cache state behind "
-        "(3 attributes in 'default', 'other'); isolation undid it."
+        "(3 attributes in 'default', 'other'; 2 added, 1 changed); isolation undid it."
     ), run
-    assert "      attribute: key_prefix" in run.leak_lines, run
+    assert "      attribute: key_prefix (changed)" in run.leak_lines, run
     report, _ = read_leaks(path)
     found = {
         (leak["scope"], leak["name"], leak["alias"], tuple(leak["attributes"]))

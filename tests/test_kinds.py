@@ -89,7 +89,7 @@ def test_skipped_tests_and_classes_are_skipped(isolated_run):
 def test_live_server_thread_writes_are_found_as_the_tests_leaks(isolated_run, test):
     assert (
         f"  leak: test {MODULE}.LiveServerKindTests.{test}: alias 'default' "
-        "(LocMemCache 'kinds-default'), 1 key"
+        "(LocMemCache 'kinds-default'), 1 key (1 added)"
     ) in isolated_run.leak_lines, isolated_run.log
 
 
@@ -98,7 +98,7 @@ def test_override_settings_stores_are_reset_and_reported(isolated_run):
     for test in ["test_a", "test_b"]:
         assert (
             f"  leak: test {MODULE}.OverrideClassKindTests.{test}: alias 'default' "
-            "(LocMemCache 'kinds-override-class'), 1 key"
+            "(LocMemCache 'kinds-override-class'), 1 key (1 added)"
         ) in lines, isolated_run.log
         assert any(
             line.startswith(f"  leak: test {MODULE}.OverrideMethodKindTests.{test}: ")
@@ -107,19 +107,19 @@ def test_override_settings_stores_are_reset_and_reported(isolated_run):
         ), isolated_run.log
     assert (
         f"  leak: class {MODULE}.OverrideClassKindTests: alias 'default' "
-        "(LocMemCache 'kinds-override-class'), 1 key"
+        "(LocMemCache 'kinds-override-class'), 1 key (1 added)"
     ) in lines, isolated_run.log
 
 
 def test_a_write_before_skipping_is_undone_and_reported(isolated_run):
     assert (
         f"  leak: test {MODULE}.SkipsKindTests.test_a_writes_then_skips: "
-        "alias 'default' (LocMemCache 'kinds-default'), 1 key"
+        "alias 'default' (LocMemCache 'kinds-default'), 1 key (1 added)"
     ) in isolated_run.leak_lines, isolated_run.log
 
 
 def test_subtest_writes_are_charged_to_their_test(isolated_run):
     assert (
         f"  leak: test {MODULE}.SubTestKindTests.test_a: alias 'default' "
-        "(LocMemCache 'kinds-default'), 3 keys"
+        "(LocMemCache 'kinds-default'), 3 keys (3 added)"
     ) in isolated_run.leak_lines, isolated_run.log

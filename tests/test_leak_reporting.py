@@ -49,16 +49,24 @@ EXPECTED_LEAKS = {
 LEAKING_TESTS = {name for scope, name, _, _ in EXPECTED_LEAKS if scope == "test"}
 SUMMARY = (
     "isolatedtest: 5 tests and 1 class left cache state behind "
-    "(8 keys in 'default', 'other'); isolation undid it."
+    "(8 keys in 'default', 'other'; 6 added, 1 changed, 1 deleted); isolation undid it."
 )
 HINT = " Run with -v 2 to list them, -v 3 for keys."
 
 
+# How each leak differs from when its scope opened, where not all added.
+CHANGES = {
+    f"{MODULE}.ClassStateTests.test_changes_a_setup_key": "changed",
+    f"{MODULE}.ClassStateTests.test_deletes_a_setup_key": "deleted",
+}
+
+
 def leak_line(scope, name, alias, keys):
     count = "1 key" if len(keys) == 1 else f"{len(keys)} keys"
+    change = CHANGES.get(name, "added")
     return (
         f"  leak: {scope} {name}: alias '{alias}' "
-        f"(LocMemCache '{LOCATIONS[alias]}'), {count}"
+        f"(LocMemCache '{LOCATIONS[alias]}'), {count} ({len(keys)} {change})"
     )
 
 
@@ -141,8 +149,9 @@ def test_verbosity_3_lists_each_key_under_its_leak(keys_run):
             current = listed.setdefault(line, [])
         else:
             assert current is not None, run.log
-            assert re.fullmatch(r" {6}\S+", line), line
-            current.append(line.strip())
+            found = re.fullmatch(r" {6}(\S+) \((added|changed|deleted)\)", line)
+            assert found, line
+            current.append(found[1])
     expected = {leak_line(*leak): sorted(leak[3]) for leak in EXPECTED_LEAKS}
     assert {line: sorted(keys) for line, keys in listed.items()} == expected, run.log
 
@@ -222,5 +231,6 @@ def test_no_isolation_reports_the_same_leaks_as_isolation(manage, tmp_path, read
     assert leaks == {leak for leak in EXPECTED_LEAKS if leak[1] != deleting}
     assert run.summary == (
         "isolatedtest: 4 tests and 1 class left cache state behind "
-        "(7 keys in 'default', 'other'); it was NOT undone (--no-isolation)." + HINT
+        "(7 keys in 'default', 'other'; 6 added, 1 changed); it was NOT undone "
+        "(--no-isolation)." + HINT
     ), run.log

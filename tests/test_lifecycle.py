@@ -43,12 +43,12 @@ def test_a_modules_setup_write_is_charged_to_the_module(manage):
     run = manage("basic", "isolatedtest", MODULE_LEAK, "-v", "3")
     assert run.returncode == 0, run.log
     assert run.summary.startswith(
-        "isolatedtest: 1 module left cache state behind (1 key in 'default')"
+        "isolatedtest: 1 module left cache state behind (1 key in 'default'; 1 added)"
     ), run.log
     assert run.leak_lines == [
         f"  leak: module {MODULE_LEAK}: alias 'default' (LocMemCache "
-        "'basic-default'), 1 key",
-        "      module-leak",
+        "'basic-default'), 1 key (1 added)",
+        "      module-leak (added)",
     ], run.log
 
 

@@ -18,7 +18,7 @@ ORDERS = {
 }
 SUMMARY = (
     "isolatedtest: 8 tests and 2 classes left cache state behind "
-    "(10 keys in 'default'); isolation undid it."
+    "(10 keys in 'default'; 6 added, 4 changed); isolation undid it."
 )
 
 

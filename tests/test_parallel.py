@@ -69,7 +69,7 @@ def test_parallel_summary_counts_the_workers_leaks_like_a_serial_run(
     assert run.summary == serial.summary, run.log
     assert run.summary.startswith(
         "isolatedtest: 13 tests and 3 classes left cache state behind "
-        "(18 keys in 'default', 'other')"
+        "(18 keys in 'default', 'other'; 12 added, 5 changed, 1 deleted)"
     ), run.log
 
 
@@ -150,5 +150,6 @@ def test_tests_see_the_startup_state_serially_and_nothing_in_forked_workers(
         assert run.summary == "isolatedtest: no cache leaks.", run.log
     else:
         assert run.summary.startswith(
-            "isolatedtest: 1 test left cache state behind (1 key in 'default')"
+            "isolatedtest: 1 test left cache state behind "
+            "(1 key in 'default'; 1 deleted)"
         ), run.log

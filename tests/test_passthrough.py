@@ -9,6 +9,7 @@ import pytest
 ISOLATEDTEST_OPTIONS = {
     "--strict",
     "--leak-report",
+    "--leak-baseline",
     "--no-isolation",
     "--cache-dependencies",
     "--isolation-off",

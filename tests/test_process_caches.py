@@ -32,9 +32,10 @@ def test_isolated_tests_see_only_their_class_and_leaks_are_named(manage):
     assert run.outcome == "OK", run.log
     leaks = "\n".join(run.leak_lines)
     expected = [
-        f"test {MODULE}.SiteTests.test_a_renames_the_current_site: SITE_CACHE, 1 key",
+        f"test {MODULE}.SiteTests.test_a_renames_the_current_site: "
+        "SITE_CACHE, 1 key (1 added)",
         f"test {MODULE}.ContentTypeTests.test_a_makes_a_content_type: "
-        "ContentType cache, 2 keys",
+        "ContentType cache, 2 keys (2 added)",
         "      default: shop.ghost",
         f"test {MODULE}.MemoizedTests.test_a_standard_rate: "
         "memoized shop.pricing.vat_rate, filled",
@@ -158,7 +159,7 @@ def test_a_plugin_registers_a_resource_and_a_broken_one_is_named_once(manage):
     ], run.log
     assert (
         "  leak: test fixture_plugin_tests.RegistryTests.test_a_registers: "
-        "fixture registry, 1 key"
+        "fixture registry, 1 key (1 added)"
     ) in run.leak_lines, run.log
 
 
@@ -185,7 +186,7 @@ def test_filling_a_row_cache_with_rows_the_scope_did_not_write_is_no_leak(manage
         f"tearDownClass ({FILLS}.CachedNewSiteTests)"
     ), run.log
     assert run.leak_lines == [
-        f"  leak: class {FILLS}.CachedNewSiteTests: SITE_CACHE, 1 key"
+        f"  leak: class {FILLS}.CachedNewSiteTests: SITE_CACHE, 1 key (1 added)"
     ], run.log
 
 

@@ -152,7 +152,8 @@ def test_leaks_are_named_exactly(run_pytest, tmp_path):
     assert _leaks(report) == TEST_LEAKS | SCOPE_LEAKS
     assert run.summary == (
         "isolatedtest: 19 tests, 2 classes, 2 modules and 1 session left cache "
-        "state behind (25 keys in 'default'); isolation undid it."
+        "state behind (25 keys in 'default'; 19 added, 5 changed, 1 deleted); "
+        "isolation undid it."
     )
     assert "  leak: module tests/test_scopes.py: alias 'default'" in run.stdout
 
@@ -289,7 +290,7 @@ def test_the_demo_under_pytest(run_pytest, demo, args):
     assert plain.failed, plain.log
     run = run_pytest(demo, *args)
     assert run.returncode == 0, run.log
-    assert run.summary.startswith("isolatedtest: 20 tests"), run.log
+    assert run.summary.startswith("isolatedtest: 18 tests and 1 class"), run.log
 
 
 def test_stopping_early_still_closes_every_scope(run_pytest, tmp_path):

@@ -10,7 +10,7 @@ import json
 LABEL = "runnersapp"
 ISOLATED_RUNNER = {"FIXTURE_TEST_RUNNER": "isolatedtest.runner.IsolatedDiscoverRunner"}
 PAIR_SUMMARY = (
-    "isolatedtest: 2 tests left cache state behind (2 keys in 'default'); "
+    "isolatedtest: 2 tests left cache state behind (2 keys in 'default'; 2 added); "
     "isolation undid it. Run with -v 2 to list them, -v 3 for keys."
 )
 
@@ -128,7 +128,7 @@ def test_environment_variables_set_the_options_of_a_runner_built_without_them(
     )
     assert not_isolated.outcome == "FAILED (failures=1)", not_isolated.log
     assert not_isolated.summary.startswith(
-        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'); "
+        "isolatedtest: 2 tests left cache state behind (2 keys in 'default'; 2 added); "
         "it was NOT undone (--no-isolation)."
     ), not_isolated.log
 

@@ -386,7 +386,8 @@ def test_a_backend_that_keeps_its_data_in_a_locmem_store_is_described_truly(
     ], run.log
     # Its inner store is isolated, and named as what it is.
     assert run.summary.startswith(
-        "isolatedtest: 1 test left cache state behind (1 key in 'basic-wrapping-inner')"
+        "isolatedtest: 1 test left cache state behind "
+        "(1 key in 'basic-wrapping-inner'; 1 added)"
     ), run.log
     report, _ = read_leaks(path)
     assert [(leak["alias"], leak["location"]) for leak in report["leaks"]] == [

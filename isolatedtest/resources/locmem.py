@@ -30,7 +30,7 @@ from isolatedtest.engine import (
     change,
 )
 from isolatedtest.internals import locmem_stores
-from isolatedtest.outcomes import Leak
+from isolatedtest.outcomes import Count, Leak
 
 _EMPTY: dict = {}
 _MISSING = object()
@@ -258,7 +258,7 @@ class StoreChanges(Changes):
         keys.update(k for k, e in expiry.items() if saved_expiry.get(k, e) != e)
         return keys
 
-    def count(self) -> tuple[str, int] | None:
+    def count(self) -> Count | None:
         if (
             self.this[0] is not None
             or self.only is not None
@@ -270,7 +270,9 @@ class StoreChanges(Changes):
         for expires in self.this[1].values():
             if expires is None or expires > now:
                 found += 1
-        return (self.origin[0] or self.place, found) if found else None
+        return (
+            (self.origin[0] or self.place, found, 0, {ADDED: found}) if found else None
+        )
 
     def resolve(self) -> Leak | None:
         head, persistent = self.head, self.persistent
