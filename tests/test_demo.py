@@ -208,3 +208,51 @@ def test_the_dependency_graph_names_every_failure_the_readme_explains(demo, tmp_
 )
 def test_the_demos_dependency_graph_is_the_same_in_every_order(demo, tmp_path, options):
     assert demo_graph(demo, tmp_path, *options) == demo_graph(demo, tmp_path)
+
+
+BASELINE = "isolatedtest-baseline.json"
+EURO_SETUP = (
+    '        SiteConfiguration.objects.create(store_name="Demo Shop Europe", '
+    'currency="EUR")\n'
+)
+EURO_FIX = EURO_SETUP + "        cls.addClassCleanup(cache.delete, CONFIG_CACHE_KEY)\n"
+
+
+def test_strict_with_the_demos_baseline_then_one_leak_fixed(tmp_path):
+    """The demo README's way to adopt --strict: its checked-in baseline."""
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def run(*args: str) -> tuple[int, str]:
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "isolatedtest", "--strict", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return completed.returncode, completed.stderr
+
+    code, output = run()
+    assert code == 1 and "FAILED (failures=18, errors=1)" in output, output
+    code, output = run("--leak-baseline", BASELINE)
+    assert code == 0, output
+    assert f"isolatedtest: every leak is in the baseline {BASELINE!r}." in output
+    # Fix one leak: EuroStoreTests' cached configuration outlives the class.
+    tests = root / "shop" / "tests" / "test_config.py"
+    source = tests.read_text()
+    assert EURO_SETUP in source
+    tests.write_text(
+        "from django.core.cache import cache\n"
+        + source.replace(EURO_SETUP, EURO_FIX).replace(
+            "from shop.models import ", "from shop.models import CONFIG_CACHE_KEY, "
+        )
+    )
+    code, output = run("--leak-baseline", BASELINE)
+    assert code == 0, output
+    assert (
+        f"isolatedtest: the baseline {BASELINE!r} lists 1 key that no longer leak: "
+        "class shop.tests.test_config.EuroStoreTests: 'default' 'site-config'. "
+        "Rewrite it with --leak-report."
+    ) in output, output
