@@ -191,6 +191,18 @@ class Resource:
     leaves_with_state = False
     enters = True  # False while it has nothing to do when a scope opens
 
+    def failed(self, error: Exception) -> None:
+        """Report ``error`` as this resource's failed reset; never raise it.
+
+        For what fails outside the engine's calls: adopting a cache instance,
+        a signal's receiver.
+        """
+        outcome = _failure(self, error)
+        if self.engine is not None:
+            self.engine.pending.append(outcome)
+        else:  # while the engine is being built
+            self.__dict__.setdefault("_early", []).append(outcome)
+
     def start_worker(self) -> None:
         """Forget what a forked worker inherited from its parent process."""
 
@@ -233,7 +245,11 @@ class Engine:
         self.run = Scope("run", None, len(self.resources))
         self.current = self.run
         self.fixture: Scope | None = None  # the wider scope setting a fixture up
-        self._failures: list[Outcome] = []  # of resources entering a scope
+        # What resources reported outside a scope's end (failures, a wider
+        # fixture's outcomes): the next scope to end reports it.
+        self.pending: list[Outcome] = []
+        for resource in self.resources:
+            self.pending += resource.__dict__.pop("_early", [])
         # Bound once, for the resources that do something: these run for
         # every test.
         self.refresh()
@@ -261,7 +277,7 @@ class Engine:
             try:
                 enter(self.run)
             except Exception as error:
-                self._failed(enter, error, self._failures)
+                self._failed(enter, error, self.pending)
 
     def open(self, kind: str, name: str = "", exempt: bool = False) -> Scope:
         """Open a scope inside the current one; return it."""
@@ -271,7 +287,7 @@ class Engine:
             try:
                 enter(scope)
             except Exception as error:  # a resource bug must not break the run
-                self._failed(enter, error, self._failures)
+                self._failed(enter, error, self.pending)
         self.current = scope
         return scope
 
@@ -284,8 +300,8 @@ class Engine:
         scope = self.current
         self.current = scope.parent
         outcomes: list[Outcome] = []
-        if self._failures:
-            outcomes, self._failures = self._failures, []
+        if self.pending:
+            outcomes, self.pending = self.pending, []
         state = scope.state
         restore = self.reset and not scope.exempt
         for slot, leave, with_state in self._leaves:
@@ -329,27 +345,31 @@ class Engine:
     def begin_fixture(self, scope: Scope) -> None:
         """What follows is ``scope``'s: a wider scope's fixture sets up."""
         self.fixture = scope
-        self._each(lambda resource: resource.begin_fixture(scope))
+        self._each(lambda resource: resource.begin_fixture(scope), self.pending)
 
-    def end_fixture(self, scope: Scope) -> list[Outcome]:
-        """The fixture is set up: the scopes open inside ``scope`` see it."""
+    def end_fixture(self, scope: Scope) -> None:
+        """The fixture is set up: the scopes open inside ``scope`` see it.
+
+        What resources report then, the current scope's end reports.
+        """
         self.fixture = None
         inner = []
         open_scope = self.current
         while open_scope is not None and open_scope is not scope:
             inner.append(open_scope)
             open_scope = open_scope.parent
-        return self._each(lambda resource: resource.end_fixture(scope, inner))
+        self._each(lambda resource: resource.end_fixture(scope, inner), self.pending)
 
     def start_worker(self) -> None:
-        self._each(lambda resource: resource.start_worker())
+        self._each(lambda resource: resource.start_worker(), self.pending)
 
     def end_run(self) -> list[Outcome]:
         """Close every scope still open, unreported; then end the run."""
         outcomes: list[Outcome] = []
         while self.current is not self.run:
             outcomes += self.close(report=False)
-        outcomes += self._failures
+        outcomes += self.pending
+        self.pending = []
         return outcomes + self._each(lambda resource: resource.end_run())
 
     def _each(self, call, outcomes: list[Outcome] | None = None) -> list[Outcome]:
@@ -363,9 +383,13 @@ class Engine:
 
     @staticmethod
     def _failed(where, error: Exception, outcomes: list[Outcome]) -> None:
-        owner = getattr(where, "__self__", where)
-        name = getattr(owner, "name", "")  # a resource outside the cache framework
-        outcomes.append(ResetFailure("", type(owner).__name__, name, repr(error)))
+        outcomes.append(_failure(getattr(where, "__self__", where), error))
+
+
+def _failure(resource, error: Exception) -> ResetFailure:
+    """Name a resource that failed (by its class, and its name if it has one)."""
+    name = getattr(resource, "name", "")  # a resource outside the cache framework
+    return ResetFailure("", type(resource).__name__, name, repr(error))
 
 
 def _does(method: str, resource: Resource) -> bool:

@@ -81,7 +81,7 @@ class Isolating:
             self.session.end_run(self.engine)
             self.engine = None
         if self.session is not None and hasattr(self.config, "workerinput"):
-            self.config.workeroutput[_KEY] = self.session.ledger.export()
+            self.config.workeroutput[_KEY] = self.session.export()
         elif self.configured is False and hasattr(self.config, "workerinput"):
             self.config.workeroutput[_KEY] = None
 
@@ -162,7 +162,7 @@ class Isolating:
         if self.session is None:  # Django is configured in the workers only
             self._read_options()
         self.configured = True
-        self.session.ledger.absorb(exported)
+        self.session.absorb(exported)
 
     def _read_options(self) -> None:
         """Read the run's options (command line, environment, ini file)."""

@@ -7,6 +7,7 @@ once.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from collections.abc import Callable
@@ -84,6 +85,18 @@ class Session:
                     raise CommandError(not_isolated_message(item, strict_flag))
                 sys.stderr.write(not_isolated_message(item, None) + "\n")
         return Engine(resources, options.reset)
+
+    def export(self) -> dict:
+        """Return what this process found, for another's ``absorb`` (xdist)."""
+        unsupported = [dataclasses.asdict(item) for item in self.unsupported]
+        return {"ledger": self.ledger.export(), "unsupported": unsupported}
+
+    def absorb(self, exported: dict) -> None:
+        """Add what a worker process found."""
+        self.ledger.absorb(exported["ledger"])
+        for item in exported["unsupported"]:
+            if Unsupported(**item) not in self.unsupported:
+                self.unsupported.append(Unsupported(**item))
 
     def end_run(self, engine: Engine) -> None:
         """End ``engine``'s run: what it still held is charged to the run."""

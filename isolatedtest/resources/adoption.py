@@ -23,35 +23,55 @@ Adopter = Callable[[str, object], None]
 # inherited from its parent).
 _adopters: dict[object, Adopter] = {}
 _classes: dict[tuple[type, type], type] = {}
+_guarding: set = set()  # owners whose adopters' errors must stop the caller
 ORIGIN = "_isolatedtest_origin"  # (alias, BACKEND, LOCATION), in an instance's dict
 UNKNOWN_ORIGIN = ("", "", "")
 
 
-def install(owner: object, adopter: Adopter) -> None:
-    """Call ``adopter(alias, instance)`` for every instance, existing and new."""
+def install(owner, adopter: Adopter, guards_data: bool = False) -> None:
+    """Call ``adopter(alias, instance)`` for every instance, existing and new.
+
+    ``owner`` is the resource: what its adopter raises is its failed reset,
+    never the caller's (a test asking for ``caches[alias]``), unless the
+    adopter ``guards_data``: an instance it could not route into a
+    namespace must not reach a shared server.
+    """
+    if guards_data:
+        _guarding.add(owner)
     _adopters[owner] = adopter
     caches.create_connection = _create_connection
     for alias, instance in made_caches():
         _remember(alias, instance)
-        adopter(alias, instance)
+        _adopt(owner, adopter, alias, instance)
 
 
 def forget(owner: object) -> None:
     """Stop adopting for ``owner`` (its run has ended)."""
     _adopters.pop(owner, None)
+    _guarding.discard(owner)
 
 
 def forget_all() -> None:
     """Drop the adopters a forked worker inherited from its parent's engine."""
     _adopters.clear()
+    _guarding.clear()
 
 
 def _create_connection(alias: str):
     instance = type(caches).create_connection(caches, alias)
     _remember(alias, instance)
-    for adopter in tuple(_adopters.values()):
-        adopter(alias, instance)
+    for owner, adopter in tuple(_adopters.items()):
+        _adopt(owner, adopter, alias, instance)
     return instance
+
+
+def _adopt(owner, adopter: Adopter, alias: str, instance) -> None:
+    try:
+        adopter(alias, instance)
+    except Exception as error:
+        if owner in _guarding:
+            raise
+        owner.failed(error)
 
 
 def _remember(alias: str, instance) -> None:

@@ -39,7 +39,7 @@ class SharedResource(NamespaceResource):
         self._excluded = config.exclude_aliases
         self._persistent = config.persistent_matcher()
         self._base = f"{NAMESPACE_MARK}:{run_id}:{os.getpid()}"
-        install(self, self.adopt)
+        install(self, self.adopt, guards_data=True)
 
     def make(self, store) -> CacheNamespace:
         return CacheNamespace(self._base, self.reset, self._persistent)

@@ -1,7 +1,8 @@
 """Settings of the 'pytestproj' fixture project: a pytest-django style suite.
 
 FIXTURE_CACHE (JSON) replaces the "default" alias (a server the test suite
-started); FIXTURE_ISOLATEDTEST (JSON) sets ISOLATEDTEST.
+started); FIXTURE_EXTRA_CACHES (JSON) adds aliases; FIXTURE_ISOLATEDTEST
+(JSON) sets ISOLATEDTEST.
 """
 
 import json
@@ -21,5 +22,6 @@ LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": "pytest-default"}}
 if "FIXTURE_CACHE" in os.environ:
     CACHES["default"] = json.loads(os.environ["FIXTURE_CACHE"])
+CACHES.update(json.loads(os.environ.get("FIXTURE_EXTRA_CACHES", "{}")))
 if "FIXTURE_ISOLATEDTEST" in os.environ:
     ISOLATEDTEST = json.loads(os.environ["FIXTURE_ISOLATEDTEST"])

@@ -47,6 +47,13 @@ class OwnStoreCache(LocMemCache):
         self._expire_info = {}
 
 
+class SealedLocMemCache(LocMemCache):
+    """A LocMemCache a project forbids to subclass (isolatedtest extends instances)."""
+
+    def __init_subclass__(cls, **kwargs):
+        raise TypeError("SealedLocMemCache is final")
+
+
 class RemoteApiCache(BaseCache):
     """A backend isolatedtest knows nothing about (it would call a remote API).
 
