@@ -25,7 +25,7 @@ from collections.abc import Callable
 from isolatedtest.engine import TEST, Engine
 from isolatedtest.internals import class_setup_failed, module_setup_failed
 from isolatedtest.ledger import Charge, Ledger
-from isolatedtest.outcomes import Outcome
+from isolatedtest.outcomes import Outcome, PendingLeak
 from isolatedtest.session import Session
 
 # Keep this module's frames out of the tracebacks of --strict failures.
@@ -181,7 +181,10 @@ class IsolatingResult:
             if outcomes:
                 # Named now, so that nothing of the test outlives it. (Tests
                 # unittest skipped never ran their cleanups: nothing to fail.)
-                self.record((TEST, test.id() if self._named_leaks else "", outcomes))
+                named = self._named_leaks or not all(
+                    isinstance(outcome, PendingLeak) for outcome in outcomes
+                )
+                self.record((TEST, test.id() if named else "", outcomes))
         super().stopTest(test)
 
     def _close_test(self, test: unittest.TestCase) -> None:

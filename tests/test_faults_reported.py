@@ -96,3 +96,31 @@ def test_the_xdist_report_names_what_is_not_isolated(run_pytest, tmp_path):
             "reason": "which isolatedtest has no strategy for",
         }
     ], run.log
+
+
+def test_a_copy_the_server_refuses_is_reported(manage, server_cache, redis_server):
+    import redis
+
+    client = redis.Redis(host=redis_server.host, port=redis_server.port)
+    client.acl_setuser(
+        "nocopy",
+        enabled=True,
+        passwords=["+secret"],
+        keys=["*"],
+        commands=["+@all", "-copy"],
+    )
+    location = f"redis://nocopy:secret@{redis_server.address}/4"
+    env = {"FIXTURE_CACHE": {**server_cache("redis"), "LOCATION": location}}
+    module = "sharedapp.tests.test_copy_refused"
+    plain = manage("shared", "test", module, env=env)
+    assert plain.returncode == 0, plain.log
+    run = manage("shared", "isolatedtest", module, env=env)
+    # The test cannot see its class's key: the run says why.
+    assert run.problems == {f"{module}.ClassKeyTests.test_reads_the_class_key": "FAIL"}
+    [line] = failures(run)
+    assert (
+        "isolatedtest: could not reset alias 'default' (RedisCache "
+        f"'redis://nocopy:***@{redis_server.address}/4') after test {module}."
+        "ClassKeyTests.test_reads_the_class_key: "
+        "NoPermissionError: this user has no permissions to run the 'copy' command"
+    ) == line, run.log

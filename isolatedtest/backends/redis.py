@@ -156,6 +156,7 @@ class RedisNamespace(Namespace):
         self.pool = None  # a pool reaching it, for isolatedtest's own I/O
         self.table: CommandTable | None = None
         self.active = True
+        self.errors: list[Exception] = []  # replies to own commands that failed
 
     def __repr__(self) -> str:
         return f"RedisNamespace({self.key!r})"
@@ -228,7 +229,13 @@ class RedisNamespace(Namespace):
         ]
         space.live.records = dict.fromkeys(keys)
         old, new = source.tag, space.live.tag
-        return [(("COPY", old + key, new + key), Injected()) for key in sorted(keys)]
+        copied = Injected(self._own_reply)
+        return [(("COPY", old + key, new + key), copied) for key in sorted(keys)]
+
+    def _own_reply(self, reply) -> None:
+        """Keep the error of a command isolatedtest sent for itself."""
+        if isinstance(reply, Exception):
+            self.errors.append(reply)
 
     def flush(self, frame: Frame) -> list:
         """FLUSHDB in a scope: what it saw is deleted (their values read first)."""
@@ -256,9 +263,13 @@ class RedisNamespace(Namespace):
         if commands:
             replies = execute(self.pool, [command for command, _ in commands])
             for (_, entry), reply in zip(commands, replies, strict=True):
-                if entry is not None:
-                    entry.take(reply)
-        return []
+                (self._own_reply if entry is None else entry.take)(reply)
+        return self._failures()
+
+    def _failures(self) -> list[Outcome]:
+        """The failed reset the errors of own commands since the last one are."""
+        errors, self.errors = self.errors, []
+        return [self.failure(errors[0])] if errors else []
 
     def settle(self, frame: Frame, discard: bool) -> list[Outcome]:
         """One pipeline: what ``frame`` changed, then (if asked) its deletion."""
@@ -280,7 +291,7 @@ class RedisNamespace(Namespace):
                     ("DEL", generation.tag + key) for key in generation.records
                 ]
         if not commands:
-            return []
+            return self._failures()
         try:
             replies = execute(self.pool, commands)
         except Exception as error:
@@ -294,7 +305,9 @@ class RedisNamespace(Namespace):
                 after = ABSENT if reply is None else reply
                 before = ABSENT if before is None else before
             found[key] = (before, after)
-        return grouped(found, self._origin, id(self))
+        for reply in replies[len(reads) :]:
+            self._own_reply(reply)
+        return grouped(found, self._origin, id(self)) + self._failures()
 
     def _origin(self, key: bytes) -> tuple[tuple[str, str, str], str]:
         alias, name = self.alias_of(key)
@@ -743,5 +756,7 @@ def _as_bytes(key) -> bytes:
 
 
 def _location(params: dict) -> str:
+    """Return an alias's LOCATION for messages, without its passwords."""
     location = params.get("LOCATION", "")
-    return location if isinstance(location, str) else ",".join(location)
+    location = location if isinstance(location, str) else ",".join(location)
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", location)
