@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
@@ -130,5 +131,23 @@ def run_id() -> str:
 
 
 def host_tag() -> str:
-    """Return a short, stable tag for this machine."""
-    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+    """Return a short tag for where this process's pids mean something.
+
+    The host name, the boot and the PID namespace (two containers may share
+    a host name, not a PID namespace): a process with this tag and a given
+    pid is this machine's, and if that pid is gone, so is the process.
+    """
+    parts = [socket.gethostname()]
+    for read in (_boot_id, _pid_namespace):
+        with contextlib.suppress(OSError):  # not Linux: the host name alone
+            parts.append(read())
+    return f"{zlib.crc32('|'.join(parts).encode()):08x}"
+
+
+def _boot_id() -> str:
+    with open("/proc/sys/kernel/random/boot_id") as boot:
+        return boot.read().strip()
+
+
+def _pid_namespace() -> str:
+    return os.readlink("/proc/self/ns/pid")

@@ -144,7 +144,9 @@ def summary(
     failures = reset_failures(records)
     if not isolated:
         fate = "it was NOT undone (--no-isolation)"
-    elif failures:  # what it could not delete, later scopes still do not see
+    elif any(record.outcome.alias for record, _ in failures):
+        # A store's (not another resource's): what it could not delete,
+        # later scopes still do not see.
         fate = "isolation hid it from later tests but could not delete all of it"
     else:
         fate = "isolation undid it"

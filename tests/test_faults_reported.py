@@ -8,6 +8,9 @@ the resource; the test's outcome is what plain ``test`` gives.
 
 import json
 
+import pytest
+
+HINT = "Run with -v 2 to list them, -v 3 for keys."
 SEALED = {
     "sealed": {
         "BACKEND": "basicapp.backends.SealedLocMemCache",
@@ -32,6 +35,7 @@ def test_an_instance_that_cannot_be_adopted_is_reported_not_raised(manage, tmp_p
     run = manage("basic", "isolatedtest", module, "--leak-report", str(report), env=env)
     assert run.problems == {}, run.log
     assert run.returncode == 0, run.log
+    assert run.stderr.count("isolation undid it. " + HINT) == 1, run.log
     [line] = failures(run)
     assert "could not reset AttributeResource '' after test " in line, run.log
     assert "TypeError('SealedLocMemCache is final')" in line, run.log
@@ -124,3 +128,31 @@ def test_a_copy_the_server_refuses_is_reported(manage, server_cache, redis_serve
         "ClassKeyTests.test_reads_the_class_key: "
         "NoPermissionError: this user has no permissions to run the 'copy' command"
     ) == line, run.log
+
+
+@pytest.mark.parametrize("backend", ["redis", "django-redis"])
+def test_isolatedtests_own_redis_commands_take_no_connection_of_the_application(
+    manage, server_cache, backend
+):
+    module = "sharedapp.tests.test_pool_checkouts"
+    env = {"FIXTURE_CACHE": server_cache(backend)}
+    run = manage("shared", "isolatedtest", module, env=env)
+    assert run.returncode == 0, run.log
+
+
+@pytest.mark.parametrize("mode", [(), ("--no-isolation",)], ids=["isolated", "report"])
+def test_flushdb_deletes_what_the_test_saw_at_once(
+    manage, server_cache, redis_server, mode
+):
+    module = "sharedapp.tests.test_flush_scan"
+
+    def on_database(db: int) -> dict:
+        location = f"redis://{redis_server.address}/{db}"
+        cache = {**server_cache("redis"), "LOCATION": location}
+        return {"FIXTURE_CACHE": cache, "FIXTURE_OWN_DATABASE": "1"}
+
+    plain = manage("shared", "test", module, env=on_database(6))
+    assert plain.returncode == 0, plain.log
+    run = manage("shared", "isolatedtest", module, *mode, env=on_database(7))
+    assert run.problems == {}, run.log
+    assert run.ran == 1 and "skipped" not in run.outcome, run.log

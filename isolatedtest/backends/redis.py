@@ -46,8 +46,8 @@ from isolatedtest.backends.redis_connection import (
     add_adopter,
     exec_reply,
     execute,
+    own_pool,
     remove_adopter,
-    run_on,
 )
 from isolatedtest.conf import Config, ConfigurationError, host_tag
 from isolatedtest.engine import ABSENT, PRESENT
@@ -67,8 +67,8 @@ from isolatedtest.resources.generations import (
 )
 
 MARK = b"isolatedtest:"
-LIVE_TTL = 60  # seconds a process's liveness record lasts unrefreshed
-HEARTBEAT = 15  # seconds between refreshes
+LIVE_TTL = 24 * 60 * 60  # seconds a process's liveness record lasts unrefreshed
+HEARTBEAT = 60  # seconds between refreshes
 SWEEP_BATCH = 10_000
 PENDING = object()  # its value before is on its way (an EXEC not yet read)
 DEFAULT_PORT = 6379
@@ -153,7 +153,7 @@ class RedisNamespace(Namespace):
         self.store = store
         self.key = key
         self.aliases = aliases
-        self.pool = None  # a pool reaching it, for isolatedtest's own I/O
+        self.pool = None  # isolatedtest's own pool to it (``own_pool``)
         self.table: CommandTable | None = None
         self.active = True
         self.errors: list[Exception] = []  # replies to own commands that failed
@@ -238,11 +238,21 @@ class RedisNamespace(Namespace):
             self.errors.append(reply)
 
     def flush(self, frame: Frame) -> list:
-        """FLUSHDB in a scope: what it saw is deleted (their values read first)."""
-        tag = frame.space.live.tag
-        keys = [key for key in frame.space.live.records if key not in frame.written]
+        """FLUSHDB in a scope: what it saw is deleted at once (values read first).
+
+        The scope goes on in a fresh generation; the old one's keys go in the
+        same packet, as FLUSHDB's would (a SCAN after it walks none of them).
+        """
+        space = frame.space
+        old = space.live
+        keys = [key for key in old.records if key not in frame.written]
         self.clear(frame)
-        return self._dumps(frame, tag, keys)
+        commands = self._dumps(frame, old.tag, keys)
+        space.dead.remove(old)
+        if old.records:
+            unlink = ("UNLINK", *(old.tag + key for key in old.records))
+            commands.append((unlink, Injected(self._own_reply)))
+        return commands
 
     def propagate(self, source: Generation, targets: list[Frame], entries: set):
         commands: list = []
@@ -322,7 +332,8 @@ class RedisResource(NamespaceResource):
         self._config = config
         self.persistent = config.persistent_matcher()
         self._persistent_keys: dict[tuple[RedisNamespace, bytes], bool] = {}
-        process = f"{os.getpid()}-{secrets.token_hex(2)}"
+        # The process, as the sweep reads it: where its pid means something.
+        process = f"{host_tag()}-{os.getpid()}-{secrets.token_hex(2)}"
         self._base = MARK + f"{run_id}:{process}:".encode()
         self._live_key = self._base + b"live"
         self._host = host_tag().encode()  # the liveness record's value
@@ -406,20 +417,17 @@ class RedisResource(NamespaceResource):
         extend(connection, IsolatedConnection)
         state.update(_it_server=server, _it_fifo=deque(), _it_multi=None)
         if server.pool is None:
-            # Kept for isolatedtest's own I/O: a test may drop the cache
-            # object whose pool this is (override_settings).
-            server.pool = pool
+            server.pool = own_pool(pool)
 
-    def _prepare(self, server: RedisNamespace, connection) -> None:
+    def _prepare(self, server: RedisNamespace) -> None:
         """Read the server's key specifications; announce this process; sweep.
 
-        Done on the connection about to send the first command that needs
-        them, before that command: it has no reply pending.
+        Done before the first command that needs them, on isolatedtest's own
+        connection to the server.
         """
-        connection._it_raw = True
         try:
             live = ("SET", self._live_key, self._host, "EX", LIVE_TTL)
-            command_reply, _ = run_on(connection, [("COMMAND",), live])
+            command_reply, _ = execute(server.pool, [("COMMAND",), live])
             if isinstance(command_reply, Exception):
                 raise NotIsolatedError(server, f"COMMAND failed: {command_reply}")
             try:
@@ -431,14 +439,11 @@ class RedisResource(NamespaceResource):
                 threading.Thread(
                     target=self._heartbeat, name="isolatedtest-redis", daemon=True
                 ).start()
-            self._sweep(connection)
+            self._sweep(server.pool)
         except Exception as error:
-            connection.disconnect()
             alias = server.aliases[0]
             explain_unreachable(error, alias.name, alias.backend, alias.location)
             raise
-        finally:
-            connection._it_raw = False
 
     def _heartbeat(self) -> None:
         """Keep this process's liveness records while it runs."""
@@ -452,21 +457,23 @@ class RedisResource(NamespaceResource):
                     with contextlib.suppress(Exception):
                         execute(server.pool, [live])
 
-    def _sweep(self, connection) -> int:
-        """Delete the namespaces of processes that are gone.
+    def _sweep(self, pool) -> int:
+        """Delete the namespaces of processes that are certainly gone.
 
-        A process is gone when its liveness record is (it stopped refreshing
-        it), or, on this host, when its pid is: a run killed a moment ago is
-        swept at once, one on another host once its record expires.
+        A namespace names its process: ``<run id>:<tag>-<pid>-<random>``. A
+        process with this process's tag (this machine, boot and PID
+        namespace: ``host_tag``) is gone when its pid is, or is a zombie; a
+        stopped one is alive. Any other (another machine, container or boot,
+        or a namespace of an older release) is gone when its liveness record
+        is: it refreshes it every minute, and it lasts a day unrefreshed.
         """
         alive: dict[bytes, bool] = {self._base: True}
         dead: list[bytes] = []
         deleted = 0
         cursor = b"0"
         while True:
-            cursor, keys = run_on(
-                connection,
-                [("SCAN", cursor, "MATCH", MARK + b"*", "COUNT", SWEEP_BATCH)],
+            cursor, keys = execute(
+                pool, [("SCAN", cursor, "MATCH", MARK + b"*", "COUNT", SWEEP_BATCH)]
             )[0]
             owners = {}
             for key in keys:
@@ -474,19 +481,21 @@ class RedisResource(NamespaceResource):
                 if len(parts) == 4 and parts[3] != b"live":
                     owners[key] = b":".join(parts[:3]) + b":"
             unknown = sorted(set(owners.values()) - alive.keys())
-            if unknown:
-                checks = [("GET", owner + b"live") for owner in unknown]
-                for owner, host in zip(
-                    unknown, run_on(connection, checks), strict=True
-                ):
-                    alive[owner] = host is not None and (
-                        host != self._host or _pid_alive(owner)
-                    )
-                    if host is not None and not alive[owner]:
+            checks = []
+            for owner in unknown:
+                tag, pid = _process_of(owner)
+                if tag == self._host:
+                    alive[owner] = _pid_alive(pid)
+                    if not alive[owner]:
                         dead.append(owner + b"live")
+                else:
+                    checks.append(owner)
+            replies = execute(pool, [("EXISTS", owner + b"live") for owner in checks])
+            for owner, found in zip(checks, replies, strict=True):
+                alive[owner] = found == 1
             dead += [key for key, owner in owners.items() if not alive[owner]]
             if len(dead) >= SWEEP_BATCH or (cursor in (b"0", 0) and dead):
-                deleted += run_on(connection, [("UNLINK", *dead)])[0]
+                deleted += execute(pool, [("UNLINK", *dead)])[0]
                 dead = []
             if cursor in (b"0", 0):
                 return deleted
@@ -514,7 +523,7 @@ class RedisResource(NamespaceResource):
                     self._keyless(connection, name, argv, out, entries)
                     continue
                 if server.table is None:
-                    self._prepare(server, connection)
+                    self._prepare(server)
                 try:
                     keys = server.table.keys(name, argv)
                 except NotIsolable as error:
@@ -636,6 +645,9 @@ class RedisResource(NamespaceResource):
                 execute(server.pool, [("DEL", self._live_key)])
             except Exception as error:
                 outcomes.append(server.failure(error))
+        for server in self.namespaces.values():
+            if server.pool is not None:
+                server.pool.disconnect()
         remove_adopter(self)
         return outcomes
 
@@ -659,18 +671,22 @@ class NotIsolatedError(Exception):
         )
 
 
-def _pid_alive(owner: bytes) -> bool:
-    """Whether the process of a namespace (``isolatedtest:run:pid-x:``) runs here.
+def _process_of(owner: bytes) -> tuple[bytes, int]:
+    """Return a namespace's (process tag, pid): ``isolatedtest:run:tag-pid-x:``."""
+    tag, _, rest = owner.split(b":")[2].partition(b"-")
+    pid = rest.partition(b"-")[0]
+    return (tag, int(pid)) if pid.isdigit() else (b"", 0)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether the process ``pid`` of this PID namespace runs (stopped counts).
 
     A zombie (ended, not yet reaped: an orphan in a container whose init
     does not reap) does not.
     """
     try:
-        pid = int(owner.split(b":")[2].split(b"-")[0])
         with open(f"/proc/{pid}/stat", "rb") as stat:
             return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (ValueError, IndexError):
-        return True
     except FileNotFoundError:
         if os.path.isdir("/proc"):
             return False

@@ -56,6 +56,8 @@ def _wrap_pools() -> None:
 def _adopting(get_connection):
     @functools.wraps(get_connection)
     def wrapper(pool, *args, **kwargs):
+        if getattr(pool, "_it_own", False):  # isolatedtest's own: not adopted
+            return get_connection(pool, *args, **kwargs)
         adopter = next((a for a in _adopters if a.claims(pool)), None)
         if adopter is None:
             return get_connection(pool, *args, **kwargs)
@@ -98,14 +100,13 @@ class IsolatedConnection:
     """A redis-py connection whose commands stay in the scope's namespace."""
 
     _it_server = None  # the Server this connection reaches (None: not isolated)
-    _it_raw = False  # isolatedtest's own I/O on it: no rewriting
     _it_busy = False  # inside redis-py's own packing
     _it_fifo: deque
     _it_multi: list | None = None  # replies EXEC will carry, while queuing
 
     def _it_passing(self) -> bool:
         server = self._it_server
-        return self._it_busy or self._it_raw or server is None or not server.active
+        return self._it_busy or server is None or not server.active
 
     def send_command(self, *args, **kwargs):
         # What every redis-py version does, through the methods below.
@@ -141,7 +142,7 @@ class IsolatedConnection:
 
     def read_response(self, *args, **kwargs):
         fifo = self._it_fifo
-        if not fifo or self._it_raw:
+        if not fifo:
             return super().read_response(*args, **kwargs)
         entry = fifo.popleft()
         while isinstance(entry, Injected):
@@ -185,33 +186,38 @@ def exec_reply(entries: list):
     return Transform(transform)
 
 
+def own_pool(pool):
+    """Return a pool of isolatedtest's own connections to ``pool``'s database.
+
+    Its own I/O never takes a connection from the application's pools (code
+    that counts their checkouts, or their connections, sees none of it).
+    """
+    own = type(pool)(connection_class=pool.connection_class, **pool.connection_kwargs)
+    own._it_own = True
+    return own
+
+
 def execute(pool, commands: list[tuple]) -> list:
     """Send ``commands`` as they are, in one round trip; return their replies.
 
-    Error replies come back as ResponseError objects, in place.
+    ``pool`` is isolatedtest's own (``own_pool``). Error replies come back
+    as ResponseError objects, in place.
     """
     connection = _checkout(pool)
-    connection._it_raw = True
     try:
-        return run_on(connection, commands)
+        connection.send_packed_command(connection.pack_commands(commands))
+        replies = []
+        for _ in commands:
+            try:
+                replies.append(connection.read_response(disable_decoding=True))
+            except ResponseError as error:
+                replies.append(error)
+        return replies
     except BaseException:
         connection.disconnect()
         raise
     finally:
-        connection._it_raw = False
         pool.release(connection)
-
-
-def run_on(connection, commands: list[tuple]) -> list:
-    """Send ``commands`` on a connection isolatedtest holds (raw); return replies."""
-    connection.send_packed_command(connection.pack_commands(commands))
-    replies = []
-    for _ in commands:
-        try:
-            replies.append(connection.read_response(disable_decoding=True))
-        except ResponseError as error:
-            replies.append(error)
-    return replies
 
 
 def _checkout(pool):
