@@ -87,6 +87,25 @@ OPTIONS = (
         "Name the tests that read cache state other tests leave behind.",
     ),
     Option(
+        "confirm",
+        "--confirm-dependencies",
+        "--confirm-dependencies",
+        "confirm_dependencies",
+        "ISOLATEDTEST_CONFIRM",
+        "N",
+        "After the run, rerun up to N dependencies --cache-dependencies finds, each "
+        "reader after its writer without isolation, and name those it fails.",
+    ),
+    Option(
+        "graph",
+        "--dependency-graph",
+        "--dependency-graph",
+        "dependency_graph",
+        "ISOLATEDTEST_DEPENDENCY_GRAPH",
+        "FILE",
+        "Draw the dependencies in FILE, a self-contained HTML page.",
+    ),
+    Option(
         "off",
         "--isolation-off",
         "--isolation-off",
@@ -108,6 +127,8 @@ class Options:
     baseline: str | None = None
     no_isolation: bool = False
     dependencies: bool = False
+    confirm: int | None = None
+    graph: str | None = None
     off: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -184,9 +205,24 @@ def resolve(
                 _check_writable(str(value), source)
             elif option.metavar == "BASELINE":
                 _check_baseline(str(value), source)
+            elif option.metavar == "N":
+                value = _count(str(value), source)
             values[option.name] = value
             sources[option.name] = source
+    if ("confirm" in values or "graph" in values) and "dependencies" not in values:
+        values["dependencies"] = True  # what they confirm and draw
     return Options(**values, sources=sources)
+
+
+def _count(value: str, source: str) -> int:
+    from isolatedtest.conf import ConfigurationError
+
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(
+            f"{value!r} (from {source}) is not a number of dependencies to "
+            "confirm: give a whole number, 1 or more."
+        )
+    return int(value)
 
 
 def _flag(name: str, value: str) -> bool:

@@ -64,6 +64,7 @@ class Isolating:
         self._synced: pytest.Item | None = None  # whose collectors have scopes
         self._shared_run_id: str | None = None  # the controller's, for workers
         self._exempt_attribute = ""  # set by @no_isolation (result.py)
+        self._failed: set[str] = set()  # node ids of tests that failed
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -186,8 +187,23 @@ class Isolating:
                 "isolated. Turn the plugin off with -p no:isolatedtest."
             )
             return
-        if self.session is not None:
-            self.session.finish(terminalreporter.write_line)
+        if self.session is None:
+            return
+        from isolatedtest.culprits import PytestRerun
+
+        self.session.finish(terminalreporter.write_line)
+        workers = getattr(self.config.option, "numprocesses", None)
+        self.session.conclude(
+            terminalreporter.write_line,
+            PytestRerun(xdist=self.config.pluginmanager.hasplugin("xdist")),
+            workers if isinstance(workers, int) and workers > 0 else 1,
+            str(self.config.rootpath),
+            self._failed.__contains__,
+        )
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.failed:
+            self._failed.add(report.nodeid)
 
     # Scopes.
 

@@ -292,6 +292,7 @@ def write_json(
     unsupported: list[Unsupported],
     dependencies: bool = False,
     accepted=None,
+    culprits: list[dict] | None = None,
 ) -> None:
     """Write the machine-readable report (format documented in the README)."""
     records = ledger.records()
@@ -325,4 +326,6 @@ def write_json(
     }
     if dependencies:
         document["interference"] = graph.as_json(graph.dependencies(records, isolated))
+    if culprits is not None:
+        document["culprits"] = culprits
     Path(path).write_text(json.dumps(document, indent=2) + "\n")

@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 from django.test.runner import DiscoverRunner, ParallelTestSuite
 
 from isolatedtest.conf import run_id
+from isolatedtest.culprits import UnittestRerun
 from isolatedtest.engine import Engine
 from isolatedtest.options import OPTIONS, Options, add_arguments, resolve
 from isolatedtest.resources.adoption import forget_all
@@ -112,7 +113,23 @@ class IsolationRunnerMixin:
         stream = getattr(result, "stream", None) or sys.stderr
         session.finish(lambda line: stream.write(line + "\n"))
         stream.flush()
+        self._failed = {test.id() for test, _ in (*result.failures, *result.errors)}
         return result
+
+    def run_tests(self, *args, **kwargs):
+        """Run the tests; then, their databases gone, confirm and write files."""
+        self._failed: set[str] | None = None
+        try:
+            return super().run_tests(*args, **kwargs)
+        finally:
+            if self._failed is not None:  # the suite ran
+                self.isolation.conclude(
+                    lambda line: sys.stderr.write(line + "\n"),
+                    UnittestRerun(),
+                    max(1, self.parallel),
+                    os.getcwd(),
+                    self._failed.__contains__,
+                )
 
 
 class IsolatedDiscoverRunner(IsolationRunnerMixin, DiscoverRunner):

@@ -16,7 +16,11 @@ from django.core.management.base import CommandError
 
 from isolatedtest.baseline import Baseline
 from isolatedtest.conf import load_config
+from isolatedtest.culprits import Rerun, confirm, culprits
+from isolatedtest.culprits import summary as culprit_summary
+from isolatedtest.dependencies import dependencies
 from isolatedtest.engine import Engine
+from isolatedtest.graph import append_step_summary, edges, write_page
 from isolatedtest.ledger import Ledger, Record, resolve
 from isolatedtest.options import Options
 from isolatedtest.outcomes import (
@@ -131,7 +135,7 @@ class Session:
         )
 
     def finish(self, write: Callable[[str], None]) -> None:
-        """Say what the run found (one line each); write the report."""
+        """Say what the run found (one line each)."""
         options = self.options
         if self.verbosity >= 2 and options.sources:
             given = ", ".join(
@@ -154,22 +158,71 @@ class Session:
         )
         if said:
             write(said)
-        if options.report:
-            report = dict(
-                ledger=self.ledger,
-                isolated=options.reset,
-                strict=options.strict,
-                unsupported=self.unsupported,
-                dependencies=options.dependencies,
-                accepted=self.accepted if self.baseline else None,
+
+    def conclude(
+        self,
+        write: Callable[[str], None],
+        rerun: Rerun | None = None,
+        workers: int = 1,
+        cwd: str = ".",
+        failed_here: Callable[[str], bool] = lambda test: False,
+    ) -> None:
+        """Once the run's databases are gone: confirm, then write the files.
+
+        ``rerun`` is the front end's way to rerun tests; ``workers``, how
+        many reruns may go at once; ``failed_here``, whether a test failed.
+        """
+        options = self.options
+        pairs = None
+        if options.dependencies:
+            pairs = culprits(dependencies(self.ledger.records(), options.reset))
+        if pairs and options.confirm and rerun is not None:
+            workers = workers if _memory_databases() else 1
+            pairs, elapsed = confirm(
+                pairs, rerun, options.confirm, workers, cwd, failed_here
             )
-            try:
-                write_json(options.report, **report)
-            except OSError as error:
-                fallback = tempfile.mkstemp(prefix="isolatedtest-", suffix=".json")[1]
-                write_json(fallback, **report)
-                write(
-                    f"isolatedtest: could not write the leak report to "
-                    f"{options.report!r} ({error.strerror or error}); it is in "
-                    f"{fallback!r} instead."
+            write(
+                culprit_summary(
+                    pairs, options.confirm, elapsed, workers, self.verbosity
                 )
+            )
+        if pairs is not None:
+            if options.graph:
+                write_page(options.graph, pairs)
+            append_step_summary(pairs)
+        if options.report:
+            self._write_report(write, pairs)
+
+    def _write_report(self, write, pairs) -> None:
+        options = self.options
+        report = dict(
+            ledger=self.ledger,
+            isolated=options.reset,
+            strict=options.strict,
+            unsupported=self.unsupported,
+            dependencies=options.dependencies,
+            accepted=self.accepted if self.baseline else None,
+            culprits=edges(pairs) if pairs is not None else None,
+        )
+        try:
+            write_json(options.report, **report)
+        except OSError as error:
+            fallback = tempfile.mkstemp(prefix="isolatedtest-", suffix=".json")[1]
+            write_json(fallback, **report)
+            write(
+                f"isolatedtest: could not write the leak report to "
+                f"{options.report!r} ({error.strerror or error}); it is in "
+                f"{fallback!r} instead."
+            )
+
+
+def _memory_databases() -> bool:
+    """Whether every test database is SQLite in memory: reruns then share none."""
+    from django.db import connections
+
+    for alias in connections:
+        settings = connections.settings[alias]
+        test_name = settings.get("TEST", {}).get("NAME")
+        if "sqlite" not in settings["ENGINE"] or test_name not in (None, ":memory:"):
+            return False
+    return True
