@@ -52,6 +52,8 @@ SUBSET = [
     "tests/test_compat.py",
     "tests/test_kinds.py",
     "tests/test_class_setup_edges.py",
+    # unittest's module and class fixtures, hooked in its private suite methods.
+    "tests/test_lifecycle.py",
     "tests/test_parallel.py",
     "tests/test_passthrough.py",
     "tests/test_runners.py",
@@ -69,7 +71,11 @@ PYTEST_PLUGIN = [
 # Django's cache backends (Redis, Memcached, file, database) change with Django,
 # not with Python: their tests also run once per Django version, on the
 # newest Python that is not FULL's (5.2's in CI's main job, whole suite).
-BACKENDS = ["tests/test_shared_servers.py", "tests/test_backend_matrix.py"]
+BACKENDS = [
+    "tests/test_shared_servers.py",
+    "tests/test_backend_matrix.py",
+    "tests/test_scenarios.py",
+]
 BACKENDS_ON = {("3.12", "4.2"), ("3.13", "6.0")}
 # Django's and django-redis's own cache tests, plain and isolated
 # (tests/conformance.py, tests/conformance_redis.py): on the oldest Django

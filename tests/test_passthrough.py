@@ -12,6 +12,8 @@ ISOLATEDTEST_OPTIONS = {
     "--leak-baseline",
     "--no-isolation",
     "--cache-dependencies",
+    "--confirm-dependencies",
+    "--dependency-graph",
     "--isolation-off",
 }
 OPTIONS_MODULE = "basicapp.tests.test_options"
