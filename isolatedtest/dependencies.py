@@ -139,7 +139,12 @@ def _place(access) -> tuple[str, str]:
     return (access.location, access.key)
 
 
-def summary(found: list[Dependency], isolated: bool, verbosity: int) -> str:
+def summary(
+    found: list[Dependency],
+    isolated: bool,
+    verbosity: int,
+    more: str = "Run with -v 2 to list them.",
+) -> str:
     """Return the lines about dependencies printed after the run."""
     readers = sorted({dependency.reader for dependency in found})
     if not readers:
@@ -158,7 +163,7 @@ def summary(found: list[Dependency], isolated: bool, verbosity: int) -> str:
     else:
         head = f"isolatedtest: {count} read cache state other tests left behind"
     if verbosity < 2:
-        return f"{head}. Run with -v 2 to list them."
+        return f"{head}. {more}"
     lines = [f"{head}:"]
     for reader in readers:
         lines.append(f"  {reader}")

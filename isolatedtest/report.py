@@ -153,7 +153,9 @@ def summary(
     lines = [_leak_summary(ledger.tally, leaks, fate, verbosity, more, accepted)]
     if dependencies:
         found = graph.dependencies(records, isolated)
-        lines.append(graph.summary(found, isolated, verbosity))
+        # "Run with -v to list them, -vv for keys." -> "Run with -v to list them."
+        listing = more.split(",")[0].rstrip(".") + "."
+        lines.append(graph.summary(found, isolated, verbosity, listing))
     lines += _raw_writes(records, verbosity)
     for record, count in failures:
         again = f" (and {_count(count - 1, 'more time')})" if count > 1 else ""

@@ -181,9 +181,11 @@ class IsolatingResult:
             if outcomes:
                 # Named now, so that nothing of the test outlives it. (Tests
                 # unittest skipped never ran their cleanups: nothing to fail.)
-                named = self._named_leaks or not all(
-                    isinstance(outcome, PendingLeak) for outcome in outcomes
-                )
+                named = self._named_leaks
+                for outcome in outcomes:  # a failure is named, a leak if listed
+                    if not isinstance(outcome, PendingLeak):
+                        named = True
+                        break
                 self.record((TEST, test.id() if named else "", outcomes))
         super().stopTest(test)
 

@@ -22,12 +22,13 @@ from isolatedtest.conf import Config
 from isolatedtest.engine import (
     ABSENT,
     ADDED,
+    CHANGED,
+    DELETED,
     PRESENT,
     TEST,
     Changes,
     Resource,
     Scope,
-    change,
 )
 from isolatedtest.internals import locmem_stores
 from isolatedtest.outcomes import Count, Leak
@@ -259,20 +260,21 @@ class StoreChanges(Changes):
         return keys
 
     def count(self) -> Count | None:
-        if (
-            self.this[0] is not None
-            or self.only is not None
-            or self.persistent
-            or self.skip
-        ):
+        """Count without naming (the summary's hot path)."""
+        if self.persistent is not None:  # which keys persist needs their names
             return super().count()
-        now, found = self.time, 0  # the hot path: a test's new keys, counted
-        for expires in self.this[1].values():
-            if expires is None or expires > now:
+        now, found = self.time, 0
+        if self.this[0] is None and self.only is None and not self.skip:
+            for expires in self.this[1].values():  # a test's new keys
+                if expires is None or expires > now:
+                    found += 1
+            kinds = {ADDED: found}
+        else:
+            kinds = {}
+            for _, verdict in self.verdicts():
+                kinds[verdict] = kinds.get(verdict, 0) + 1
                 found += 1
-        return (
-            (self.origin[0] or self.place, found, 0, {ADDED: found}) if found else None
-        )
+        return (self.origin[0] or self.place, found, 0, kinds) if found else None
 
     def resolve(self) -> Leak | None:
         head, persistent = self.head, self.persistent
@@ -298,8 +300,17 @@ class StoreChanges(Changes):
                 for key, expires in expiry.items()
                 if (expires is None or expires > now) and key not in skip
             ]
+        keys = self.only
+        if keys is None:  # what differs, found as cheaply as it can be
+            keys = [
+                key
+                for key, value in data.items()
+                if saved.get(key, _MISSING) != value
+                or expiry.get(key) != saved_expiry.get(key)
+            ]
+            keys += [key for key in saved if key not in data]
         found = []
-        for key in self.raw_keys() if self.only is None else self.only:
+        for key in keys:
             old, expires = saved.get(key, ABSENT), saved_expiry.get(key)
             if expires is not None and expires <= now:
                 old = ABSENT
@@ -310,7 +321,14 @@ class StoreChanges(Changes):
             expires = expiry.get(key)
             if expires is not None and expires <= now:
                 new = ABSENT
-            verdict = change(old, new)
+            # The rule (``change``), inline (this is per key): ``new`` is
+            # PRESENT only against an empty store, where ``old`` is ABSENT.
+            if old is ABSENT:
+                verdict = None if new is ABSENT else ADDED
+            elif new is ABSENT:
+                verdict = DELETED
+            else:
+                verdict = None if old == new else CHANGED
             if verdict is not None and key not in skip:
                 found.append((key, verdict))
         return found
