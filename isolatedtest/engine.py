@@ -170,9 +170,6 @@ class Scope:
     def __repr__(self) -> str:
         return f"Scope({self.kind!r}, {self.name!r})"
 
-    def depth(self) -> int:
-        return 0 if self.parent is None else self.parent.depth() + 1
-
 
 class Resource:
     """A place where state a test can leave lives, following the engine's scopes.
