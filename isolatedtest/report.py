@@ -10,6 +10,7 @@ from pathlib import Path
 from isolatedtest import dependencies as graph
 from isolatedtest.ledger import Ledger, Record, Tally
 from isolatedtest.outcomes import (
+    CHANGES,
     BadLocation,
     BrokenResource,
     Leak,
@@ -23,7 +24,6 @@ from isolatedtest.outcomes import (
 REPORT_VERSION = 1
 # Scopes in the summary, inner to outer (unittest's and pytest's).
 SCOPE_ORDER = ("class", "module", "package", "directory", "session")
-CHANGES = ("added", "changed", "deleted")
 
 
 def describe(outcome: Outcome) -> str:
@@ -134,11 +134,14 @@ def summary(
     ledger: Ledger,
     isolated: bool,
     verbosity: int,
-    dependencies: bool = False,
+    found: list[graph.Dependency] | None = None,
     more: str = "Run with -v 2 to list them, -v 3 for keys.",
     accepted=None,
 ) -> str:
-    """Return the lines printed after the run; ``more`` says how to see more."""
+    """Return the lines printed after the run; ``more`` says how to see more.
+
+    ``found``: the dependencies, with --cache-dependencies.
+    """
     records = ledger.records()
     leaks = [r for r in records if isinstance(r.outcome, Leak)]
     failures = reset_failures(records)
@@ -151,8 +154,7 @@ def summary(
     else:
         fate = "isolation undid it"
     lines = [_leak_summary(ledger.tally, leaks, fate, verbosity, more, accepted)]
-    if dependencies:
-        found = graph.dependencies(records, isolated)
+    if found is not None:
         # "Run with -v to list them, -vv for keys." -> "Run with -v to list them."
         listing = more.split(",")[0].rstrip(".") + "."
         lines.append(graph.summary(found, isolated, verbosity, listing))
@@ -292,7 +294,7 @@ def write_json(
     isolated: bool,
     strict: bool,
     unsupported: list[Unsupported],
-    dependencies: bool = False,
+    found: list[graph.Dependency] | None = None,
     accepted=None,
     culprits: list[dict] | None = None,
 ) -> None:
@@ -326,8 +328,8 @@ def write_json(
             for r, count in reset_failures(records)
         ],
     }
-    if dependencies:
-        document["interference"] = graph.as_json(graph.dependencies(records, isolated))
+    if found is not None:
+        document["interference"] = graph.as_json(found)
     if culprits is not None:
         document["culprits"] = culprits
     Path(path).write_text(json.dumps(document, indent=2) + "\n")

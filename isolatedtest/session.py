@@ -18,7 +18,7 @@ from isolatedtest.baseline import Baseline
 from isolatedtest.conf import load_config
 from isolatedtest.culprits import Rerun, confirm, culprits
 from isolatedtest.culprits import summary as culprit_summary
-from isolatedtest.dependencies import dependencies
+from isolatedtest.dependencies import Dependency, dependencies
 from isolatedtest.engine import Engine
 from isolatedtest.graph import append_step_summary, edges, write_page
 from isolatedtest.ledger import Ledger, Record, resolve
@@ -58,6 +58,7 @@ class Session:
         detailed = verbosity >= 2 or options.report or self.baseline
         self.ledger = Ledger(detailed=bool(detailed or options.dependencies))
         self.unsupported: list[Unsupported] = []
+        self._found: list[Dependency] | None = None
 
     def build(
         self, run_id: str, strict_flag: str | None = None, off: tuple[str, ...] = ()
@@ -89,6 +90,15 @@ class Session:
                     raise CommandError(not_isolated_message(item, strict_flag))
                 sys.stderr.write(not_isolated_message(item, None) + "\n")
         return Engine(resources, options.reset)
+
+    def found(self) -> list[Dependency] | None:
+        """The run's dependencies (with --cache-dependencies), worked out once."""
+        if not self.options.dependencies:
+            return None
+        if self._found is None:
+            records = self.ledger.records()
+            self._found = dependencies(records, self.options.reset)
+        return self._found
 
     def export(self) -> dict:
         """Return what this process found, for another's ``absorb`` (xdist)."""
@@ -148,7 +158,7 @@ class Session:
                 self.ledger,
                 options.reset,
                 self.verbosity,
-                options.dependencies,
+                self.found(),
                 self.hint,
                 self.accepted if self.baseline else None,
             )
@@ -175,7 +185,7 @@ class Session:
         options = self.options
         pairs = None
         if options.dependencies:
-            pairs = culprits(dependencies(self.ledger.records(), options.reset))
+            pairs = culprits(self.found())
         if pairs and options.confirm and rerun is not None:
             workers = workers if _memory_databases() else 1
             pairs, elapsed = confirm(
@@ -200,7 +210,7 @@ class Session:
             isolated=options.reset,
             strict=options.strict,
             unsupported=self.unsupported,
-            dependencies=options.dependencies,
+            found=self.found(),
             accepted=self.accepted if self.baseline else None,
             culprits=edges(pairs) if pairs is not None else None,
         )

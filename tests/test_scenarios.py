@@ -80,7 +80,8 @@ def test_every_store_gives_the_same_observations_and_verdicts(
     )
     skipped = 0 if backend in CULLING else 2
     assert run.problems == {}, run.log
-    assert run.ran == TESTS, run.log
+    # (Python 3.12+ does not count a skipped class's tests as run.)
+    assert run.ran in (TESTS, TESTS - skipped), run.log
     assert run.outcome == (f"OK (skipped={skipped})" if skipped else "OK"), run.log
     assert verdicts(json.loads(report.read_text())) == VERDICTS, run.log
 

@@ -277,13 +277,21 @@ class StoreChanges(Changes):
         return (self.origin[0] or self.place, found, 0, kinds) if found else None
 
     def resolve(self) -> Leak | None:
-        head, persistent = self.head, self.persistent
+        head, persistent, now = self.head, self.persistent, self.time
         keys, changes = [], []  # named in the order written
-        for raw, verdict in self.verdicts():
-            key = _user_key(raw, head)
-            if persistent is None or not persistent.match(key):
-                keys.append(key)
-                changes.append(verdict)
+        if self.this[0] is None and self.only is None and not self.skip:
+            for raw, expires in self.this[1].items():  # the hot path: all added
+                if expires is None or expires > now:
+                    key = _user_key(raw, head)
+                    if persistent is None or not persistent.match(key):
+                        keys.append(key)
+            changes = [ADDED] * len(keys)
+        else:
+            for raw, verdict in self.verdicts():
+                key = _user_key(raw, head)
+                if persistent is None or not persistent.match(key):
+                    keys.append(key)
+                    changes.append(verdict)
         if not keys:
             return None
         alias, backend, location, _ = self.origin
