@@ -220,80 +220,46 @@ def test_strict_refuses_to_run_with_an_unsupported_backend(manage):
     assert "Ran " not in run.stderr, run.log
 
 
-THREAD_LOCAL = {
-    "threadlocal": {
-        "BACKEND": "basicapp.backends.ThreadLocalCache",
-        "LOCATION": "basic-thread-local",
-    }
+# Subclasses covered only in part: (alias, BACKEND, why, what it leaves out).
+PARTLY_COVERED = {
+    # It overrides get and set without calling LocMemCache's own.
+    "methods": (
+        "threadlocal",
+        "basicapp.backends.ThreadLocalCache",
+        "a LocMemCache whose get, set do not call LocMemCache's own",
+        "what they keep elsewhere",
+    ),
+    # It overrides no data method: only its instances show where data goes.
+    "instances": (
+        "own",
+        "basicapp.backends.OwnStoreCache",
+        "a LocMemCache whose instances keep their data in dicts of their own, "
+        "not LocMemCache's",
+        "what they keep there",
+    ),
 }
 
 
-def test_a_subclass_that_keeps_its_data_elsewhere_is_named_at_start(manage):
-    run = manage(
-        "basic",
-        "isolatedtest",
-        f"{OPTIONS_MODULE}.OptionTests.test_plain",
-        env={"FIXTURE_EXTRA_CACHES": THREAD_LOCAL},
-    )
+@pytest.mark.parametrize("case", PARTLY_COVERED)
+def test_a_subclass_that_keeps_its_data_elsewhere_is_named_at_start(manage, case):
+    alias, backend, why, effect = PARTLY_COVERED[case]
+    env = {"FIXTURE_EXTRA_CACHES": {alias: {"BACKEND": backend, "LOCATION": alias}}}
+    label = f"{OPTIONS_MODULE}.OptionTests.test_plain"
+    run = manage("basic", "isolatedtest", label, env=env)
     assert run.returncode == 0, run.log
     warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
     assert warnings == [
-        "isolatedtest: WARNING: cache alias 'threadlocal' uses "
-        "basicapp.backends.ThreadLocalCache, a LocMemCache whose get, set do not "
-        "call LocMemCache's own: what they keep elsewhere is NOT isolated between "
-        "tests. Silence this with ISOLATEDTEST = {'EXCLUDE_ALIASES': ['threadlocal']}."
+        f"isolatedtest: WARNING: cache alias {alias!r} uses {backend}, {why}: "
+        f"{effect} is NOT isolated between tests. Silence this with "
+        f"ISOLATEDTEST = {{'EXCLUDE_ALIASES': [{alias!r}]}}."
     ], run.log
-    strict = manage(
-        "basic",
-        "isolatedtest",
-        f"{OPTIONS_MODULE}.OptionTests.test_plain",
-        "--strict",
-        env={"FIXTURE_EXTRA_CACHES": THREAD_LOCAL},
-    )
+    strict = manage("basic", "isolatedtest", label, "--strict", env=env)
     assert strict.returncode == 1, strict.log
     assert strict.stderr.startswith(
-        "CommandError: cache alias 'threadlocal' uses "
-        "basicapp.backends.ThreadLocalCache, a LocMemCache whose get, set"
+        f"CommandError: cache alias {alias!r} uses {backend}, {why}; --strict "
+        "refuses to run with it."
     ), strict.log
     assert "Ran " not in strict.stderr, strict.log
-
-
-OWN_STORE = {
-    "own": {"BACKEND": "basicapp.backends.OwnStoreCache", "LOCATION": "basic-own"}
-}
-
-
-def test_a_subclass_whose_instances_keep_their_data_elsewhere_is_named_at_start(
-    manage,
-):
-    # It overrides no data method: only its instances show where data goes.
-    run = manage(
-        "basic",
-        "isolatedtest",
-        f"{OPTIONS_MODULE}.OptionTests.test_plain",
-        env={"FIXTURE_EXTRA_CACHES": OWN_STORE},
-    )
-    assert run.returncode == 0, run.log
-    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
-    assert warnings == [
-        "isolatedtest: WARNING: cache alias 'own' uses basicapp.backends."
-        "OwnStoreCache, a LocMemCache whose instances keep their data in dicts "
-        "of their own, not LocMemCache's: what they keep there is NOT isolated "
-        "between tests. Silence this with ISOLATEDTEST = {'EXCLUDE_ALIASES': "
-        "['own']}."
-    ], run.log
-    strict = manage(
-        "basic",
-        "isolatedtest",
-        f"{OPTIONS_MODULE}.OptionTests.test_plain",
-        "--strict",
-        env={"FIXTURE_EXTRA_CACHES": OWN_STORE},
-    )
-    assert strict.returncode == 1, strict.log
-    assert strict.stderr.startswith(
-        "CommandError: cache alias 'own' uses basicapp.backends.OwnStoreCache, a "
-        "LocMemCache whose instances keep their data in dicts of their own"
-    ), strict.log
 
 
 def test_excluding_an_unsupported_alias_silences_the_warning_and_strict(manage):
