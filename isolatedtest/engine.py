@@ -248,12 +248,13 @@ class Engine:
         for resource in self.resources:
             self.pending += resource.__dict__.pop("_early", [])
         # Bound once, for the resources that do something: these run for
-        # every test.
+        # every test. A scope where no resource keeps state (most tests)
+        # ends with the leaves of the resources that keep none.
         self.refresh()
-        self._leaves = tuple(
-            (resource.slot, resource.leave, resource.leaves_with_state)
-            for resource in self.resources
-            if _does("leave", resource)
+        leaving = [r for r in self.resources if _does("leave", r)]
+        self._leaves = tuple(r.leave for r in leaving if not r.leaves_with_state)
+        self._every_leave = tuple(
+            (r.slot, r.leave, r.leaves_with_state) for r in leaving
         )
 
     def refresh(self) -> None:
@@ -301,9 +302,14 @@ class Engine:
             outcomes, self.pending = self.pending, []
         state = scope.state
         restore = self.reset and not scope.exempt
-        for slot, leave, with_state in self._leaves:
-            if with_state and state[slot] is None:
-                continue
+        leaves = self._leaves
+        if state.count(None) < len(state):  # some resource keeps state in it
+            leaves = [
+                leave
+                for slot, leave, held in self._every_leave
+                if not held or state[slot] is not None
+            ]
+        for leave in leaves:
             try:
                 found = leave(scope, restore)
             except Exception as error:

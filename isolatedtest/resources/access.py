@@ -23,10 +23,11 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from isolatedtest.conf import Config
 from isolatedtest.engine import TEST, Resource, Scope
 from isolatedtest.outcomes import Access, Place, Reads
-from isolatedtest.resources.adoption import ORIGIN, extend, forget, install, origin
+from isolatedtest.resources.adoption import extend, forget, install, origin
 
 _MISSING = object()
 RECORDER = "_isolatedtest_recorder"  # the Recorder, in an adopted instance's dict
+ORIGIN = "_isolatedtest_origin"  # its (alias, BACKEND, LOCATION), likewise
 
 
 class Operation:
@@ -260,6 +261,7 @@ class AccessResource(Resource):
         if alias not in self._excluded:
             extend(instance, AccessRecording)
             instance.__dict__[RECORDER] = self._recorder
+            instance.__dict__[ORIGIN] = origin(instance)  # read per call
 
     def enter(self, scope: Scope) -> None:
         if scope.kind == TEST:

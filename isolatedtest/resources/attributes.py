@@ -13,10 +13,11 @@ lazily, a cached property) is its own business: not recorded.
 from __future__ import annotations
 
 import sys
+import weakref
 
 from isolatedtest.conf import Config
 from isolatedtest.engine import ABSENT, Entries, Resource, Scope
-from isolatedtest.resources.adoption import extend, forget, install, origin
+from isolatedtest.resources.adoption import forget, install, origin
 
 
 class Journal:
@@ -43,23 +44,56 @@ class Journal:
                 mine.setdefault(name, value)
 
 
-TRACKER = "_isolatedtest_attributes"  # the resource, in an adopted instance's dict
+# {instance: the resource noting its changes}, for the adopted instances.
+_trackers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# {class: its own (__setattr__, __delattr__), or None}: the classes made to
+# note changes. Patched in place, not swapped per instance: an instance
+# whose class was swapped looks its attributes up in a materialized
+# ``__dict__``, which costs every cache call about 4%.
+_patched: dict[type, tuple] = {}
 
 
-class TrackedAttributes:
-    """Record a change of an attribute made from outside the instance."""
+def _track(cls: type) -> None:
+    """Make ``cls`` note a change of an adopted instance's attribute from outside."""
+    if cls in _patched:
+        return
+    own = (cls.__dict__.get("__setattr__"), cls.__dict__.get("__delattr__"))
 
     def __setattr__(self, name, value):
-        tracker = self.__dict__.get(TRACKER)
-        if tracker is not None and sys._getframe(1).f_locals.get("self") is not self:
-            tracker.note(self, name)
-        super().__setattr__(name, value)
+        _note(self, name)
+        if own[0] is None:
+            super(cls, self).__setattr__(name, value)
+        else:
+            own[0](self, name, value)
 
     def __delattr__(self, name):
-        tracker = self.__dict__.get(TRACKER)
-        if tracker is not None and sys._getframe(1).f_locals.get("self") is not self:
-            tracker.note(self, name)
-        super().__delattr__(name)
+        _note(self, name)
+        if own[1] is None:
+            super(cls, self).__delattr__(name)
+        else:
+            own[1](self, name)
+
+    cls.__setattr__ = __setattr__  # a class that refuses raises: a failed reset
+    _patched[cls] = own
+    cls.__delattr__ = __delattr__
+
+
+def _untrack() -> None:
+    """Give every patched class its own methods back."""
+    for cls, own in _patched.items():
+        for name, method in zip(("__setattr__", "__delattr__"), own, strict=True):
+            if method is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, method)
+    _patched.clear()
+
+
+def _note(instance, name: str) -> None:
+    tracker = _trackers.get(instance)
+    # Not what an instance does to itself (the caller of __setattr__'s).
+    if tracker is not None and sys._getframe(2).f_locals.get("self") is not instance:
+        tracker.note(instance, name)
 
 
 class AttributeResource(Resource):
@@ -79,8 +113,8 @@ class AttributeResource(Resource):
 
     def adopt(self, alias: str, instance) -> None:
         if alias not in self._excluded:
-            extend(instance, TrackedAttributes)
-            instance.__dict__[TRACKER] = self
+            _track(type(instance))
+            _trackers[instance] = self
 
     def note(self, instance, name: str) -> None:
         if not self._running:
@@ -125,6 +159,8 @@ class AttributeResource(Resource):
     def end_run(self) -> None:
         self._running = False
         forget(self)
+        if not any(tracker._running for tracker in _trackers.values()):
+            _untrack()
 
 
 class AttributeChanges(Entries):

@@ -260,21 +260,35 @@ class StoreChanges(Changes):
         return keys
 
     def count(self) -> Count | None:
-        """Count without naming (the summary's hot path)."""
+        """Count without naming (the summary's hot path), in C where it can."""
         if self.persistent is not None:  # which keys persist needs their names
             return super().count()
-        now, found = self.time, 0
-        if self.this[0] is None and self.only is None and not self.skip:
-            for expires in self.this[1].values():  # a test's new keys
-                if expires is None or expires > now:
-                    found += 1
-            kinds = {ADDED: found}
-        else:
+        kinds = None
+        if self.only is None and not self.skip:
+            kinds = self._kinds()
+        if kinds is None:
             kinds = {}
             for _, verdict in self.verdicts():
                 kinds[verdict] = kinds.get(verdict, 0) + 1
-                found += 1
+        found = sum(kinds.values())
         return (self.origin[0] or self.place, found, 0, kinds) if found else None
+
+    def _kinds(self) -> dict[str, int] | None:
+        """{change: keys} by set operations, when no entry had or has expired."""
+        (data, expiry), (saved, saved_expiry) = self.this, self.before
+        if not (_all_live(expiry, self.time) and _all_live(saved_expiry, self.time)):
+            return None
+        if data is None:  # against an empty store every key is new
+            return {ADDED: len(expiry)} if expiry else {}
+        kinds = {}
+        for kind, n in (
+            (ADDED, len(data.keys() - saved.keys())),
+            (CHANGED, sum(data[key] != saved[key] for key in data.keys() & saved)),
+            (DELETED, len(saved.keys() - data.keys())),
+        ):
+            if n:
+                kinds[kind] = n
+        return kinds
 
     def resolve(self) -> Leak | None:
         head, persistent, now = self.head, self.persistent, self.time
@@ -340,6 +354,14 @@ class StoreChanges(Changes):
             if verdict is not None and key not in skip:
                 found.append((key, verdict))
         return found
+
+
+def _all_live(expiry: dict, now: float) -> bool:
+    """Whether no entry has expired by ``now`` (the minimum, in C; None never does)."""
+    try:
+        return not expiry or min(expiry.values()) > now
+    except TypeError:  # None among the times: look at each
+        return all(expires is None or expires > now for expires in expiry.values())
 
 
 def _changed_keys(before: Snapshot, after: Snapshot) -> dict[str, set[str]]:

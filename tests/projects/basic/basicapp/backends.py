@@ -47,11 +47,15 @@ class OwnStoreCache(LocMemCache):
         self._expire_info = {}
 
 
-class SealedLocMemCache(LocMemCache):
-    """A LocMemCache a project forbids to subclass (isolatedtest extends instances)."""
+class Sealed(type):
+    """A metaclass that forbids changing its classes once made."""
 
-    def __init_subclass__(cls, **kwargs):
-        raise TypeError("SealedLocMemCache is final")
+    def __setattr__(cls, name, value):
+        raise TypeError(f"{cls.__name__} is final")
+
+
+class SealedLocMemCache(LocMemCache, metaclass=Sealed):
+    """A LocMemCache a project forbids to change (isolatedtest patches classes)."""
 
 
 class RemoteApiCache(BaseCache):

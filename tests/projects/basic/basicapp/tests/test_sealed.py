@@ -1,4 +1,4 @@
-"""A cache instance isolatedtest cannot extend: its tests run as under plain test.
+"""A cache class isolatedtest cannot patch: its tests run as under plain test.
 
 Run with alias 'sealed' (basicapp.backends.SealedLocMemCache, LOCATION
 'basic-sealed'); its data is isolated (a LocMemCache store), its attributes
