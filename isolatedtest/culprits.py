@@ -14,6 +14,7 @@ a limit; what is over it is named as not checked.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -75,16 +76,17 @@ class UnittestRerun(Rerun):
             self.program = [sys.executable, program]
         else:
             self.program = [program]
+        self.where = _where(sys.argv[1:])
 
     def command(self, tests: Sequence[str]) -> list[str]:
         options = ["-v", "2", "--noinput", "--no-isolation"]
-        return [*self.program, "isolatedtest", *options, *tests]
+        return [*self.program, "isolatedtest", *self.where, *options, *tests]
 
     def shown(self, tests: Sequence[str]) -> str:
         plain = (
             "python manage.py" if self.program[-1].endswith(".py") else "django-admin"
         )
-        return " ".join([plain, "test", *tests])
+        return shlex.join([*plain.split(), "test", *self.where, *tests])
 
     def outcome(self, output: str, test: str) -> str | None:
         for name, where, result in self.LINE.findall(output):
@@ -92,6 +94,18 @@ class UnittestRerun(Rerun):
             if found == test:
                 return result
         return None
+
+
+def _where(argv: Sequence[str]) -> list[str]:
+    """The run's ``--settings`` and ``--pythonpath``: a rerun needs the same."""
+    found = []
+    for index, arg in enumerate(argv):
+        for name in ("--settings", "--pythonpath"):
+            if arg.startswith(f"{name}="):
+                found.append(arg)
+            elif arg == name and index + 1 < len(argv):
+                found.append(f"{name}={argv[index + 1]}")
+    return found
 
 
 class PytestRerun(Rerun):

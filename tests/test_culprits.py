@@ -30,12 +30,16 @@ CONFIRMED = {(f"{MODULE}.{r}", f"{MODULE}.{w}") for r, w in PAIRS.items()}
 CHROMIUM = shutil.which("chromium")
 
 
-def run_printed(command: str, cwd: Path) -> int:
+def run_printed(command: str, cwd: Path, env: dict | None = None) -> int:
     """Run a command the run printed, as a user pastes it; return its exit code."""
     argv = shlex.split(command)
     assert argv[:2] == ["python", "manage.py"], command
     done = subprocess.run(
-        [sys.executable, *argv[1:]], cwd=cwd, capture_output=True, timeout=120
+        [sys.executable, *argv[1:]],
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
     return done.returncode
 
@@ -88,6 +92,37 @@ def test_every_printed_command_does_what_the_run_says(confirmed_run, projects_di
         assert f"alone it passes: {culprit['alone']}" in run.stderr, run.log
         assert run_printed(culprit["together"], projects_dir / "basic") == 1
         assert run_printed(culprit["alone"], projects_dir / "basic") == 0
+
+
+def test_the_commands_carry_the_runs_settings(manage, projects_dir):
+    # The environment names settings that do not exist: the run, its reruns
+    # and the printed commands work only with the run's --settings.
+    missing = {"DJANGO_SETTINGS_MODULE": "no_such_settings"}
+    writer, reader = (f"{MODULE}.{name}" for name in ("LeftBehind", "ReadLater"))
+    run = manage(
+        "basic",
+        "isolatedtest",
+        "--settings",
+        "settings",
+        f"{writer}.test_leaves_a_flag",
+        f"{reader}.test_checks_the_flag",
+        "--confirm-dependencies",
+        "5",
+        "-v",
+        "2",
+        env=missing,
+    )
+    assert run.returncode == 0, run.log
+    together = f"python manage.py test --settings=settings {writer}.test_leaves_a_flag"
+    [line] = [line for line in run.stderr.splitlines() if together in line]
+    assert run_printed(line.strip(), projects_dir / "basic", missing) == 1
+    [alone] = [
+        line.split("alone it passes: ")[1]
+        for line in run.stderr.splitlines()
+        if "alone it passes: " in line
+    ]
+    assert alone.startswith("python manage.py test --settings=settings "), alone
+    assert run_printed(alone, projects_dir / "basic", missing) == 0
 
 
 def test_over_the_limit_is_named_as_not_checked(manage):
