@@ -6,18 +6,24 @@ module path, pytest node id) and alias (or kind, for caches outside the
 cache framework) and names each of its keys and attributes; keys match as
 fnmatch patterns, so a key with an id that changes from run to run can be
 written ``session:*``. Entries no leak matches any more are listed after
-the run: the file only shrinks.
+the run, if their scope ran in it, and so are entries of tests that did not
+run where others of their class did (removed, or not selected);
+a run of part of the suite says nothing of the rest. The file only shrinks.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from isolatedtest.outcomes import Leak
 
 Where = tuple[str, str, str]  # (scope, name, alias or location)
+# Where a test id divides into the scopes around it: "app.tests.Class.test",
+# "tests/test_x.py::Class::test".
+_SEPARATOR = re.compile(r"[.:/]")
 
 
 class Baseline:
@@ -30,6 +36,15 @@ class Baseline:
             where = (leak["scope"], leak["name"], leak["alias"] or leak["location"])
             names = [*leak["keys"], *(f"attribute {a}" for a in leak["attributes"])]
             self.entries.setdefault(where, []).extend(names or ["filled"])
+        names = {name for _, name, _ in self.entries}
+        self._names = names.union(*map(_around, names))
+        # The entries' names, and the scopes around them, a test of this run
+        # was or ran under.
+        self.reached: set[str] = set()
+
+    def ran(self, test_id: str) -> None:
+        """Note that a test ran."""
+        self.reached.update((_around(test_id) | {test_id}) & self._names)
 
     @classmethod
     def load(cls, path: str) -> Baseline:
@@ -76,6 +91,29 @@ class Baseline:
         return [
             (where, pattern)
             for where, patterns in self.entries.items()
+            if where[0] == "run" or where[1] in self.reached
             for pattern in patterns
             if not any(fnmatchcase(key, pattern) for key in found.get(where, ()))
         ]
+
+    def not_run(self) -> list[str]:
+        """The entries' tests that did not run, where their class (or module) did."""
+        return sorted(
+            {
+                name
+                for scope, name, _ in self.entries
+                if scope == "test"
+                and name not in self.reached
+                and _parent(name) in self.reached
+            }
+        )
+
+
+def _parent(test_id: str) -> str:
+    """A test's class, or its module's path for a pytest function."""
+    return test_id.rpartition("::" if "::" in test_id else ".")[0]
+
+
+def _around(name: str) -> set[str]:
+    """The names of the scopes around a test or scope: its class, module..."""
+    return {name[: found.start()] for found in _SEPARATOR.finditer(name)}

@@ -65,6 +65,7 @@ class Isolating:
         self._shared_run_id: str | None = None  # the controller's, for workers
         self._exempt_attribute = ""  # set by @no_isolation (result.py)
         self._failed: set[str] = set()  # node ids of tests that failed
+        self._ran: list[str] = []  # node ids of the tests that ran, not yet noted
         self._controller = getattr(config.option, "dist", "no") != "no" and not hasattr(
             config, "workerinput"
         )
@@ -191,6 +192,7 @@ class Isolating:
             return
         from isolatedtest.culprits import PytestRerun
 
+        self._note_ran()
         self.session.finish(terminalreporter.write_line)
         workers = getattr(self.config.option, "numprocesses", None)
         self.session.conclude(
@@ -204,6 +206,18 @@ class Isolating:
     def pytest_runtest_logreport(self, report) -> None:
         if report.failed:
             self._failed.add(report.nodeid)
+        if report.when == "teardown" and not hasattr(self.config, "workerinput"):
+            self._ran.append(report.nodeid)
+            if len(self._ran) >= 1000 and self.session is not None:
+                self._note_ran()
+
+    def _note_ran(self) -> None:
+        """Tell the baseline which tests ran (a batch at a time: none kept)."""
+        baseline = self.session.baseline
+        if baseline is not None:
+            for nodeid in self._ran:
+                baseline.ran(nodeid)
+        self._ran = []
 
     # Scopes.
 

@@ -265,6 +265,15 @@ def baseline_lines(baseline, records: list[Record], accepted) -> str:
             f"isolatedtest: {name} lists {_count(len(stale), 'key')} that no "
             f"longer leak: {shown}{more}. Rewrite it with --leak-report."
         )
+    not_run = baseline.not_run()
+    if not_run:
+        more = f" and {len(not_run) - 5} more" if len(not_run) > 5 else ""
+        lines.append(
+            f"isolatedtest: {name} lists {_count(len(not_run), 'test')} that did "
+            f"not run here, where others of their class did: "
+            f"{'; '.join(not_run[:5])}{more}. If they no longer exist, rewrite it "
+            "with --leak-report after a run of the whole suite."
+        )
     return "\n".join(lines)
 
 

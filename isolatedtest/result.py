@@ -242,6 +242,11 @@ class IsolationResultMixin(IsolatingResult):
     def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
         self.ledger.append((scope, name or test.id(), outcomes))
 
+    def stopTest(self, test):
+        super().stopTest(test)  # (a parallel run's: replayed from the workers)
+        if self.session.baseline is not None:
+            self.session.baseline.ran(test.id())
+
 
 class WorkerResultMixin(IsolatingResult):
     """Parallel-worker result: isolates its tests, sends leaks to the main process."""

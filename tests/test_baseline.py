@@ -76,8 +76,9 @@ def test_entries_that_no_longer_leak_are_listed_and_patterns_match(
     report = json.loads(baseline.read_text())
     one = next(leak for leak in report["leaks"] if leak["keys"] == ["leaky:one"])
     one["keys"] = ["leaky:*"]  # a key whose id changes from run to run
+    tidy = {**one, "name": f"{LEAKS}.TidyTests.test_only_reads", "keys": ["old"]}
     gone = {**one, "name": f"{LEAKS}.LeakyTests.test_removed", "keys": ["old"]}
-    report["leaks"].append(gone)
+    report["leaks"] += [tidy, gone]
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(report))
     run = manage(
@@ -86,9 +87,35 @@ def test_entries_that_no_longer_leak_are_listed_and_patterns_match(
     assert run.returncode == 0, run.log
     assert lines_of(run, f"isolatedtest: the baseline {str(edited)!r}") == [
         f"isolatedtest: the baseline {str(edited)!r} lists 1 key that no longer "
-        f"leak: test {LEAKS}.LeakyTests.test_removed: 'default' 'old'. Rewrite it "
-        "with --leak-report."
+        f"leak: test {LEAKS}.TidyTests.test_only_reads: 'default' 'old'. Rewrite it "
+        "with --leak-report.",
+        f"isolatedtest: the baseline {str(edited)!r} lists 1 test that did not run "
+        f"here, where others of their class did: {LEAKS}.LeakyTests."
+        "test_removed. If they no longer exist, rewrite it with --leak-report after "
+        "a run of the whole suite.",
     ], run.log
+
+
+def test_a_run_of_part_of_the_suite_says_nothing_of_the_rest(
+    manage, baseline, run_pytest, tmp_path
+):
+    # One class of the baseline's module runs: its entries are checked, the
+    # other classes' and the other module's are not called stale.
+    run = manage(
+        "basic",
+        "isolatedtest",
+        f"{LEAKS}.ClassStateTests",
+        "--strict",
+        "--leak-baseline",
+        str(baseline),
+    )
+    assert run.returncode == 0, run.log
+    assert lines_of(run, f"isolatedtest: the baseline {str(baseline)!r}") == [], run.log
+    report = tmp_path / "pytest-leaks.json"
+    assert run_pytest("pytestproj", f"--isolation-report={report}").returncode == 0
+    part = run_pytest("pytestproj", "--collect-only", f"--leak-baseline={report}", "-q")
+    assert part.returncode == 0, part.log
+    assert "no longer" not in part.stdout and "did not run" not in part.stdout, part.log
 
 
 def test_a_baseline_that_cannot_be_read_stops_the_run_at_once(manage, tmp_path):
