@@ -4,11 +4,12 @@ A baseline is a leak report (``--leak-report``) kept in the repository. A
 leak is in it when an entry has the same scope, name (test id, class or
 module path, pytest node id) and alias (or kind, for caches outside the
 cache framework) and names each of its keys and attributes; keys match as
-fnmatch patterns, so a key with an id that changes from run to run can be
-written ``session:*``. Entries no leak matches any more are listed after
-the run, if their scope ran in it, and so are entries of tests that did not
-run where others of their class did (removed, or not selected);
-a run of part of the suite says nothing of the rest. The file only shrinks.
+fnmatch patterns (and themselves, whatever their characters), so a key
+with an id that changes from run to run can be written ``session:*``.
+Entries no leak matches any more are listed after the run, if their scope
+ran in it, and so are entries of tests that did not run where others of
+their class did (removed, or not selected); a run of part of the suite
+says nothing of the rest. The file only shrinks.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Baseline:
         new = [
             i
             for i, found in enumerate(names or ["filled"])
-            if not any(fnmatchcase(found, pattern) for pattern in patterns)
+            if not any(_matches(found, pattern) for pattern in patterns)
         ]
         if not new:
             return None
@@ -93,7 +94,7 @@ class Baseline:
             for where, patterns in self.entries.items()
             if where[0] == "run" or where[1] in self.reached
             for pattern in patterns
-            if not any(fnmatchcase(key, pattern) for key in found.get(where, ()))
+            if not any(_matches(key, pattern) for key in found.get(where, ()))
         ]
 
     def not_run(self) -> list[str]:
@@ -107,6 +108,11 @@ class Baseline:
                 and _parent(name) in self.reached
             }
         )
+
+
+def _matches(key: str, pattern: str) -> bool:
+    """A key matches itself (``page[1]`` too), or a pattern written for it."""
+    return key == pattern or fnmatchcase(key, pattern)
 
 
 def _parent(test_id: str) -> str:

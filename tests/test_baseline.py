@@ -118,6 +118,21 @@ def test_a_run_of_part_of_the_suite_says_nothing_of_the_rest(
     assert "no longer" not in part.stdout and "did not run" not in part.stdout, part.log
 
 
+def test_a_key_matches_itself_whatever_its_characters(manage, tmp_path):
+    # "page[1]?" read as a pattern matches "page1x", not itself.
+    module = "basicapp.tests.bracketed_keys"
+    report = tmp_path / "brackets.json"
+    first = manage("basic", "isolatedtest", module, "--leak-report", str(report))
+    assert first.returncode == 0, first.log
+    run = manage(
+        "basic", "isolatedtest", module, "--strict", "--leak-baseline", str(report)
+    )
+    assert run.returncode == 0, run.log
+    assert lines_of(run, "isolatedtest: every leak") == [
+        f"isolatedtest: every leak is in the baseline {str(report)!r}."
+    ], run.log
+
+
 def test_a_baseline_that_cannot_be_read_stops_the_run_at_once(manage, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
