@@ -238,14 +238,16 @@ class IsolationResultMixin(IsolatingResult):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.record = self.ledger.append  # bound once: called per leaking test
+        if self.session.baseline is not None:  # (no cost per test without one)
+            self.stopTest = self._stop_test_noted
 
     def addIsolationLeak(self, test, scope: str, name: str | None, outcomes) -> None:
         self.ledger.append((scope, name or test.id(), outcomes))
 
-    def stopTest(self, test):
-        super().stopTest(test)  # (a parallel run's: replayed from the workers)
-        if self.session.baseline is not None:
-            self.session.baseline.ran(test.id())
+    def _stop_test_noted(self, test) -> None:
+        """stopTest, telling the baseline the test ran (a parallel run's too)."""
+        super().stopTest(test)
+        self.session.baseline.ran(test.id())
 
 
 class WorkerResultMixin(IsolatingResult):

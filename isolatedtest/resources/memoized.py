@@ -57,7 +57,6 @@ class MemoizedResource(Resource):
     """
 
     name = "memoized"
-    leaves_with_state = True
 
     def __init__(self, reset: bool, exclude: re.Pattern[str] | None) -> None:
         self.reset = reset
@@ -160,8 +159,7 @@ class MemoizedResource(Resource):
             if not (self._after_test and scope.kind == TEST):
                 self._poll(scope.parent)
             if self._watched:
-                scope.state[self.slot] = {}  # to be looked at when it ends
-                return
+                return  # its leave looks at them
         else:
             self._filled_before(scope.parent)
         # Scopes are looked at only while there is something to look at (or
