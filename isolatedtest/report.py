@@ -262,8 +262,8 @@ def baseline_lines(baseline, records: list[Record], accepted) -> str:
         )
         more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
         lines.append(
-            f"isolatedtest: {name} lists {_count(len(stale), 'key')} that no "
-            f"longer leak: {shown}{more}. Rewrite it with --leak-report."
+            f"isolatedtest: {name} lists {_count(len(stale), 'key')} no longer "
+            f"leaking: {shown}{more}. Rewrite it with --leak-report."
         )
     not_run = baseline.not_run()
     if not_run:

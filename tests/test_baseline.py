@@ -86,8 +86,8 @@ def test_entries_that_no_longer_leak_are_listed_and_patterns_match(
     )
     assert run.returncode == 0, run.log
     assert lines_of(run, f"isolatedtest: the baseline {str(edited)!r}") == [
-        f"isolatedtest: the baseline {str(edited)!r} lists 1 key that no longer "
-        f"leak: test {LEAKS}.TidyTests.test_only_reads: 'default' 'old'. Rewrite it "
+        f"isolatedtest: the baseline {str(edited)!r} lists 1 key no longer "
+        f"leaking: test {LEAKS}.TidyTests.test_only_reads: 'default' 'old'. Rewrite it "
         "with --leak-report.",
         f"isolatedtest: the baseline {str(edited)!r} lists 1 test that did not run "
         f"here, where others of their class did: {LEAKS}.LeakyTests."

@@ -252,7 +252,7 @@ def test_strict_with_the_demos_baseline_then_one_leak_fixed(tmp_path):
     code, output = run("--leak-baseline", BASELINE)
     assert code == 0, output
     assert (
-        f"isolatedtest: the baseline {BASELINE!r} lists 1 key that no longer leak: "
+        f"isolatedtest: the baseline {BASELINE!r} lists 1 key no longer leaking: "
         "class shop.tests.test_config.EuroStoreTests: 'default' 'site-config'. "
         "Rewrite it with --leak-report."
     ) in output, output
