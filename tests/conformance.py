@@ -39,6 +39,14 @@ CACHE_DIR = (
     / "isolatedtest-conformance"
 )
 RUN_TIMEOUT = 600  # seconds, per runtests.py run
+# Tests Django itself later found to fail at random, left out of both runs
+# where the installed Django has them unfixed: {id suffix: first fixed version}.
+# FileBasedCacheTests.test_touch sleeps against a one-second timeout on real
+# files (django/django#17614 mocked its clock, in Django 5.0).
+FLAKY_UPSTREAM = {
+    "FileBasedCacheTests.test_touch": (5, 0),
+    "FileBasedCachePathLibTests.test_touch": (5, 0),
+}
 SEVERITY = ["ok", "skipped", "expected failure", "unexpected success", "FAIL", "ERROR"]
 
 # The runners runtests.py gets through TEST_RUNNER. Importing Django here is
@@ -101,6 +109,19 @@ class RecordingResult(unittest.TextTestResult):
 class PlainRunner(DiscoverRunner):
     def get_resultclass(self):
         return RecordingResult
+
+    def load_tests_for_label(self, label, discover_kwargs):
+        import django
+        from django.test.utils import iter_test_cases
+
+        tests = super().load_tests_for_label(label, discover_kwargs)
+        flaky = tuple(
+            name for name, fixed in FLAKY_UPSTREAM.items() if fixed > django.VERSION
+        )
+        if not flaky:
+            return tests
+        kept = iter_test_cases(tests)
+        return unittest.TestSuite(t for t in kept if not t.id().endswith(flaky))
 
 
 @functools.cache
@@ -241,6 +262,13 @@ def finish(process: subprocess.Popen, results: Path) -> dict[str, str]:
     if not results.is_file():
         raise RuntimeError(f"runtests.py recorded no results:\n{output.read_text()}")
     return json.loads(results.read_text())
+
+
+def failure_details(results: Path) -> str:
+    """Return what a run printed about its failing tests (unittest's details)."""
+    output = (results.parent / "output.txt").read_text()
+    start = output.find("\n=====")
+    return output[start:] if start >= 0 else output[-2000:]
 
 
 def differences(plain: dict[str, str], isolated: dict[str, str]) -> dict:
