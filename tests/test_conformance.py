@@ -9,7 +9,9 @@ enables Django's Redis and Memcached test classes (each run has servers of
 its own: plain runs flush them); each serial and with --parallel 2. The
 runs start with the test session and go on while the other tests run
 (conftest.py puts these tests last): Django's cache tests mostly sleep,
-waiting for keys to expire.
+waiting for keys to expire. Tests Django itself later fixed for failing at
+random are left out of both runs where the installed Django has them unfixed
+(conformance.FLAKY_UPSTREAM); a failing run's message carries its tracebacks.
 """
 
 from __future__ import annotations
