@@ -180,7 +180,8 @@ class Resource:
     overrides. ``slot`` is the index of this resource's state in every
     ``Scope.state``; a resource that sets ``leaves_with_state`` is told of
     a scope's end only if it keeps state in that scope. ``engine`` is the
-    engine driving it (its ``current`` scope, its ``receiver``).
+    engine driving it (its ``current`` scope, its ``receiver``); a resource
+    that changes ``enters`` or ``leaves_with_state`` calls its ``refresh``.
     """
 
     slot = 0
@@ -251,18 +252,18 @@ class Engine:
         # every test. A scope where no resource keeps state (most tests)
         # ends with the leaves of the resources that keep none.
         self.refresh()
-        leaving = [r for r in self.resources if _does("leave", r)]
-        self._leaves = tuple(r.leave for r in leaving if not r.leaves_with_state)
-        self._every_leave = tuple(
-            (r.slot, r.leave, r.leaves_with_state) for r in leaving
-        )
 
     def refresh(self) -> None:
-        """Bind the enters of the resources that have something to do now."""
+        """Bind the enters and leaves of the resources, as they are now."""
         self._enters = tuple(
             resource.enter
             for resource in self.resources
             if resource.enters and _does("enter", resource)
+        )
+        leaving = [r for r in self.resources if _does("leave", r)]
+        self._leaves = tuple(r.leave for r in leaving if not r.leaves_with_state)
+        self._every_leave = tuple(
+            (r.slot, r.leave, r.leaves_with_state) for r in leaving
         )
 
     def receiver(self) -> Scope:

@@ -57,6 +57,8 @@ class MemoizedResource(Resource):
     """
 
     name = "memoized"
+    # Until it watches functions by their sizes: then every scope's end reads them.
+    leaves_with_state = True
 
     def __init__(self, reset: bool, exclude: re.Pattern[str] | None) -> None:
         self.reset = reset
@@ -108,6 +110,9 @@ class MemoizedResource(Resource):
             self._watched.append(found)
             self._entries.append(_entries(found.function))
             self._sizes.append(len(self._entries[-1]) if not started else 0)
+        if self._watched and self.leaves_with_state:
+            self.leaves_with_state = False
+            self.engine.refresh()
         return new
 
     def _is_project(self, name: str, module) -> bool:
