@@ -148,7 +148,7 @@ def measure(label: str, name: str, rounds: int) -> dict:
     config = Config(exclude_aliases=frozenset(caches.settings) - {alias})
     redis = "redis" in BACKENDS[label][0].lower()
     if redis:
-        from isolatedtest.backends.redis import RedisResource
+        from isolatedtest.resources.redis import RedisResource
 
         run = Run(RedisResource(config, True, run_id()))
     else:

@@ -82,7 +82,7 @@ def namespaced(cls: type) -> ModuleType | None:
 
 
 def is_redis(cls: type) -> bool:
-    """Return whether ``cls`` is a Redis backend (``isolatedtest.backends.redis``)."""
+    """Return whether ``cls`` is a Redis backend (``resources/redis.py``)."""
     return is_backend(cls, REDIS_PATHS)
 
 

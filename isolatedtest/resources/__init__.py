@@ -73,7 +73,7 @@ def build(
         SharedResource(config, reset, run_id),
     ]
     if redis:
-        from isolatedtest.backends.redis import RedisResource
+        from isolatedtest.resources.redis import RedisResource
 
         resource = RedisResource(config, reset, run_id)
         unsupported += resource.unsupported

@@ -4,7 +4,7 @@ A Redis database that a cache alias uses is one store, whatever reaches it:
 the cache interface, django-redis's helpers (``keys``, ``delete_pattern``,
 ``ttl``, ``lock``, hashes, sets, sorted sets...), ``get_redis_connection()``
 or ``cache._cache.get_client()``. Each command's keys are rewritten on its
-way out (``redis_connection.py``) into the scope's generation of this
+way out (``backends/redis_connection.py``) into the scope's generation of this
 process's namespace::
 
     isolatedtest:<run id>:<process>:<generation>:<key as the client sent it>
@@ -14,14 +14,16 @@ replies that name keys come back without the namespace. A scope starts in a
 fresh generation; on its first command on a server, what the enclosing scope
 left there is copied in (``COPY``, in the same packet as that command). The
 keys each scope writes are recorded from the server's key specifications
-(``redis_commands.py``): when the scope ends, one pipeline reads what
+(``backends/redis_commands.py``): when the scope ends, one pipeline reads what
 changed (the leak) and deletes the generation. ``FLUSHDB``/``FLUSHALL`` in
 a scope start a fresh generation instead: nothing outside the run's
 namespaces is ever read, changed or deleted.
 
 A killed run cannot delete its keys: each process keeps a liveness record on
 every server it uses (refreshed by a thread), and the first process of a
-later run to reach the server deletes the namespaces whose record is gone.
+later run to reach the server deletes the namespaces of processes that are
+certainly gone (``_sweep``: a pid of this machine's PID namespace and boot
+that no longer lives, or elsewhere a liveness record that expired).
 """
 
 from __future__ import annotations
